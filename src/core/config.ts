@@ -1,0 +1,160 @@
+// The two config files, auth.toml and agent.toml (DESIGN §1): validation and every default.
+// Takes the parsed TOML value and the file name for messages; the caller reads the file.
+
+import { parseByteSize } from "./byte-size.ts";
+import { ms, type Duration } from "./duration.ts";
+import { parseHostPort, type HostPort } from "./host-port.ts";
+import { isValidName } from "./resource-types.ts";
+import { describe, TableReader } from "./table-reader.ts";
+import { parseTomlText } from "./toml-text.ts";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const satisfies readonly LogLevel[];
+export const AUTH_PORT = 3025;
+export const SSH_PORT = 3022;
+
+export interface AuthConfig {
+  dataDir: string;
+  listen: HostPort;
+  clusterName: string;
+  diagAddr?: HostPort;
+  logLevel: LogLevel;
+  recordings: { storage: string };
+  publicAddr?: string;
+}
+
+export interface AgentConfig {
+  dataDir: string;
+  authServer: HostPort;
+  joinToken?: string;
+  caPin?: string;
+  diagAddr?: HostPort;
+  logLevel: LogLevel;
+  ssh: { listen: HostPort; labels: Record<string, string>; advertiseAddr?: string };
+  recording: { hideNotice: boolean; minFree: number; syncTimeout: Duration; recordStdin: boolean };
+}
+
+const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr"];
+const _AGENT_KEYS = ["data_dir", "auth_server", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
+const _PIN = /^sha256:[0-9a-f]{64}$/;
+
+/** TOML text to a value for parseAuthConfig / parseAgentConfig; syntax errors carry the line. */
+export function parseConfigText(text: string, file: string): unknown {
+  return parseTomlText(text, file);
+}
+
+export function parseAuthConfig(obj: unknown, file: string): AuthConfig {
+  const r = TableReader.of(obj, file, "", _AUTH_KEYS);
+  const dataDir = _path(r, "data_dir") ?? "/var/lib/hostward/auth";
+  const clusterName = r.string("cluster_name") ?? "hostward";
+  if (!isValidName("role", clusterName)) r.fail("cluster_name", `must be a simple name, got ${describe(clusterName)}`);
+  const rec = r.table("recordings", ["storage"]);
+  const cfg: AuthConfig = {
+    dataDir,
+    listen: _addr(r, "listen", AUTH_PORT) ?? { host: "0.0.0.0", port: AUTH_PORT },
+    clusterName,
+    logLevel: r.oneOf("log_level", LOG_LEVELS) ?? "info",
+    recordings: { storage: (rec && _storage(rec)) ?? `file://${dataDir.replace(/\/+$/, "")}/recordings` },
+  };
+  const diag = _addr(r, "diag_addr");
+  if (diag) cfg.diagAddr = diag;
+  const publicAddr = r.string("public_addr");
+  if (publicAddr) {
+    _addr(r, "public_addr", AUTH_PORT);
+    cfg.publicAddr = publicAddr;
+  }
+  return cfg;
+}
+
+export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
+  const r = TableReader.of(obj, file, "", _AGENT_KEYS);
+  const cfg: AgentConfig = {
+    dataDir: _path(r, "data_dir") ?? "/var/lib/hostward/agent",
+    authServer: _addr(r, "auth_server", AUTH_PORT) ?? { host: "127.0.0.1", port: AUTH_PORT },
+    logLevel: r.oneOf("log_level", LOG_LEVELS) ?? "info",
+    ssh: _ssh(r.table("ssh", ["listen", "labels", "advertise_addr"])),
+    recording: _recording(r.table("recording", ["hide_notice", "min_free", "sync_timeout", "record_stdin"])),
+  };
+  const joinToken = r.string("join_token");
+  if (joinToken) cfg.joinToken = joinToken;
+  const caPin = r.string("ca_pin");
+  if (caPin) {
+    if (!_PIN.test(caPin.toLowerCase())) r.fail("ca_pin", `must be "sha256:" followed by 64 hex digits, got ${describe(caPin)}`);
+    cfg.caPin = caPin.toLowerCase();
+  }
+  const diag = _addr(r, "diag_addr");
+  if (diag) cfg.diagAddr = diag;
+  return cfg;
+}
+
+function _ssh(r: TableReader | undefined): AgentConfig["ssh"] {
+  const ssh: AgentConfig["ssh"] = {
+    listen: (r && _addr(r, "listen", SSH_PORT)) ?? { host: "0.0.0.0", port: SSH_PORT },
+    labels: _labels(r?.table("labels", "any")),
+  };
+  const advertise = r?.string("advertise_addr");
+  if (advertise) {
+    _addr(r!, "advertise_addr", SSH_PORT);
+    ssh.advertiseAddr = advertise;
+  }
+  return ssh;
+}
+
+function _labels(r: TableReader | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (!r) return labels;
+  for (const k of r.keys()) {
+    if (k === "" || /\s/.test(k)) r.fail(JSON.stringify(k), "label names must be non-empty without whitespace");
+    labels[k] = r.string(k)!;
+  }
+  return labels;
+}
+
+function _recording(r: TableReader | undefined): AgentConfig["recording"] {
+  return {
+    hideNotice: r?.bool("hide_notice") ?? false,
+    minFree: (r && _byteSize(r, "min_free")) ?? 2 ** 30,
+    syncTimeout: r?.duration("sync_timeout") ?? ms(30_000),
+    recordStdin: r?.bool("record_stdin") ?? false,
+  };
+}
+
+/** An address key; empty string means "not set" (that is how diag_addr is turned off). */
+function _addr(r: TableReader, k: string, defaultPort?: number): HostPort | undefined {
+  const v = r.string(k);
+  if (!v) return undefined;
+  try {
+    return parseHostPort(v, defaultPort);
+  } catch (e) {
+    r.fail(k, (e as Error).message);
+  }
+}
+
+function _path(r: TableReader, k: string): string | undefined {
+  const v = r.string(k);
+  if (v === "") r.fail(k, "must not be empty");
+  return v;
+}
+
+function _byteSize(r: TableReader, k: string): number | undefined {
+  const v = r.raw(k);
+  if (v === undefined) return undefined;
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  if (typeof v !== "string") r.fail(k, `expected a size like "1GiB", got ${describe(v)}`);
+  try {
+    return parseByteSize(v);
+  } catch (e) {
+    r.fail(k, (e as Error).message);
+  }
+}
+
+function _storage(r: TableReader): string | undefined {
+  const v = r.string("storage");
+  if (v === undefined) return undefined;
+  const file = /^file:\/\/(\/.*)$/.exec(v);
+  const s3 = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,62}(\/[^?]*)?(\?.*)?$/.exec(v);
+  if (!file && !s3) {
+    r.fail("storage", `must be file:///ABSOLUTE/DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT, got ${describe(v)}`);
+  }
+  return v;
+}
