@@ -1,0 +1,114 @@
+// The agent's in-memory view of the cluster (roles, users, locks, cluster_config,
+// user CA keys), fed by the change feed and mirrored to the SQLite cache.
+import { LockIndex } from "../core/lock-index.ts";
+import { DEFAULT_CLUSTER_CONFIG, parseResource, type ClusterConfig, type Resource, type Role, type User } from "../core/resources.ts";
+import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
+import type { ViewDb, ViewWrite } from "./view-db.ts";
+
+/** Decoding cached resources must not reject locks whose expiry has since passed. */
+const EPOCH = new Date(0);
+
+export interface FeedChange {
+  rev: number;
+  op: "put" | "delete";
+  kind: string;
+  name: string;
+  resource?: Record<string, unknown>;
+}
+
+export class ClusterView {
+  roles = new Map<string, Role>();
+  users = new Map<string, User>();
+  locks = new LockIndex();
+  clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG;
+  userCaKeys: Uint8Array[] = [];
+  rev = 0;
+  lastSyncedAt?: Date;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(private readonly db: ViewDb) {
+    const stored = db.load();
+    this.rev = stored.rev;
+    this.lastSyncedAt = stored.lastSyncedAt;
+    this.#setCaKeys(stored.userCaKeys);
+    for (const obj of stored.resources) this.#put(decode(obj));
+  }
+
+  onChange(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  rolesOf(user: string): Role[] {
+    return (this.users.get(user)?.roles ?? []).map((r) => this.roles.get(r)).filter((r): r is Role => r !== undefined);
+  }
+
+  /** Replaces everything. Every resource is decoded before anything changes. */
+  applySnapshot(rev: number, resources: Record<string, unknown>[], userCaKeys: string[], at: Date): void {
+    const decoded = resources.map(decode);
+    this.#setCaKeys(userCaKeys);
+    this.db.write({ rev, userCaKeys, replace: true, syncedAt: at, deletes: [], puts: decoded.map((r, i) => ({ kind: r.kind, name: r.name, data: resources[i]! })) });
+    this.roles.clear();
+    this.users.clear();
+    this.locks = new LockIndex();
+    this.clusterConfig = DEFAULT_CLUSTER_CONFIG;
+    for (const r of decoded) this.#put(r);
+    this.#commit(rev, at);
+  }
+
+  /** Applies changes in order; a malformed one throws before anything is applied. */
+  applyChanges(changes: FeedChange[], userCaKeys: string[] | undefined, at: Date, rev?: number): void {
+    const decoded = changes.map((c) => ({ c, r: c.op === "put" ? decode(c.resource) : undefined }));
+    const newRev = rev ?? changes.at(-1)?.rev ?? this.rev;
+    const caKeys = userCaKeys ?? this.userCaKeyLines;
+    if (userCaKeys) this.#setCaKeys(userCaKeys);
+    const write: ViewWrite = { rev: newRev, userCaKeys: caKeys, replace: false, syncedAt: at, puts: [], deletes: [] };
+    for (const { c, r } of decoded) {
+      if (r) write.puts.push({ kind: r.kind, name: r.name, data: c.resource! });
+      else write.deletes.push({ kind: c.kind, name: c.name });
+    }
+    this.db.write(write);
+    for (const { c, r } of decoded) r ? this.#put(r) : this.#delete(c.kind, c.name);
+    this.#commit(newRev, at);
+  }
+
+  markSynced(at: Date): void {
+    this.lastSyncedAt = at;
+    this.db.markSynced(at);
+  }
+
+  userCaKeyLines: string[] = [];
+
+  #setCaKeys(lines: string[]): void {
+    const blobs = lines.map((l) => parseAuthorizedKeyLine(l).blob);
+    this.userCaKeyLines = lines;
+    this.userCaKeys = blobs;
+  }
+
+  #put(r: Resource): void {
+    switch (r.kind) {
+      case "role": this.roles.set(r.name, r); break;
+      case "user": this.users.set(r.name, r); break;
+      case "lock": this.locks.put(r); break;
+      case "cluster_config": this.clusterConfig = r; break;
+    }
+  }
+
+  #delete(kind: string, name: string): void {
+    if (kind === "role") this.roles.delete(name);
+    else if (kind === "user") this.users.delete(name);
+    else if (kind === "lock") this.locks.remove(name);
+    else if (kind === "cluster_config") this.clusterConfig = DEFAULT_CLUSTER_CONFIG;
+  }
+
+  #commit(rev: number, at: Date): void {
+    this.rev = rev;
+    this.lastSyncedAt = at;
+    for (const fn of this.#listeners) fn();
+  }
+}
+
+function decode(obj: unknown): Resource {
+  if (typeof obj !== "object" || obj === null) throw new Error("feed: resource is not an object");
+  return parseResource(obj, "feed", { now: EPOCH });
+}

@@ -1,0 +1,123 @@
+// Follows the auth service's change feed over one WebSocket: catch-up on connect,
+// pushes after, pings to prove the view is still fresh, reconnects with backoff.
+import WebSocket from "ws";
+import type { ApiClient } from "../platform/api-client.ts";
+import type { Logger } from "../platform/logger.ts";
+import type { ClusterView, FeedChange } from "./cluster-view.ts";
+
+const PING_MS = 2_000;
+const DEAD_AFTER_MS = 6_000;
+const BACKOFF_MIN_MS = 200;
+const BACKOFF_MAX_MS = 5_000;
+
+export class FeedClient {
+  connected = false;
+  #ws?: WebSocket;
+  #stopped = false;
+  #backoff = BACKOFF_MIN_MS;
+  #timer?: Timer;
+  #lastPong = 0;
+  /** After a bad message: ask for a snapshot instead of resuming. */
+  #forceSnapshot = false;
+
+  constructor(private readonly api: ApiClient, private readonly view: ClusterView, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
+
+  start(): void {
+    this.#connect();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#ws?.terminate();
+  }
+
+  #connect(): void {
+    if (this.#stopped) return;
+    const since = this.#forceSnapshot ? 0 : this.view.rev;
+    const path = `/v1/watch?since=${since}`;
+    const ws = new WebSocket(`wss://${this.api.authServer}${path}`, {
+      ...this.api.tls,
+      headers: { authorization: this.api.authorization("GET", path) },
+      handshakeTimeout: 5_000,
+    });
+    this.#ws = ws;
+    ws.on("open", () => this.#opened(ws));
+    ws.on("message", (data) => this.#message(ws, data.toString()));
+    ws.on("pong", () => {
+      this.#lastPong = Date.now();
+      this.view.markSynced(this.now());
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      this.log.warn("change feed refused", { status: res.statusCode });
+      ws.terminate();
+    });
+    ws.on("error", (e) => this.log.debug("change feed error", { error: e }));
+    ws.on("close", () => this.#closed(ws));
+  }
+
+  #opened(ws: WebSocket): void {
+    this.connected = true;
+    this.#lastPong = Date.now();
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => {
+      if (Date.now() - this.#lastPong > DEAD_AFTER_MS) return ws.terminate();
+      ws.ping();
+    }, PING_MS);
+  }
+
+  #message(ws: WebSocket, text: string): void {
+    try {
+      this.#apply(JSON.parse(text));
+      this.#backoff = BACKOFF_MIN_MS;
+      this.#forceSnapshot = false;
+    } catch (e) {
+      this.log.error("bad change-feed message; resyncing from a snapshot", { error: e as Error });
+      this.#forceSnapshot = true;
+      ws.terminate();
+    }
+  }
+
+  #apply(msg: { type?: string; rev?: number; resources?: Record<string, unknown>[]; changes?: FeedChange[]; change?: FeedChange; userCaKeys?: string[] }): void {
+    const at = this.now();
+    switch (msg.type) {
+      case "snapshot":
+        this.view.applySnapshot(num(msg.rev), arr(msg.resources), arr(msg.userCaKeys), at);
+        this.log.info("change feed: snapshot", { rev: msg.rev, resources: msg.resources?.length });
+        return;
+      case "changes":
+        this.view.applyChanges(arr(msg.changes), arr(msg.userCaKeys), at, num(msg.rev));
+        return;
+      case "change": {
+        const c = msg.change;
+        if (!c || typeof c.rev !== "number") throw new Error("change without a revision");
+        if (c.rev <= this.view.rev) return;
+        if (c.rev !== this.view.rev + 1) throw new Error(`gap in change feed: have ${this.view.rev}, got ${c.rev}`);
+        this.view.applyChanges([c], undefined, at);
+        return;
+      }
+      default:
+        throw new Error(`unknown message type ${JSON.stringify(msg.type)}`);
+    }
+  }
+
+  #closed(ws: WebSocket): void {
+    if (this.#ws !== ws) return;
+    this.connected = false;
+    clearInterval(this.#timer);
+    if (this.#stopped) return;
+    const delay = this.#backoff * (0.5 + Math.random() / 2);
+    this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
+    setTimeout(() => this.#connect(), delay);
+  }
+}
+
+function num(v: unknown): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new Error("bad revision");
+  return v;
+}
+
+function arr<T>(v: T[] | undefined): T[] {
+  if (!Array.isArray(v)) throw new Error("expected an array");
+  return v;
+}

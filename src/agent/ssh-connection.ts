@@ -1,0 +1,124 @@
+// One client connection: certificate authentication, then its session channels.
+// It can be closed at any moment with a reason that the client sees first.
+import type { AuthContext, Connection } from "ssh2";
+import type { Role } from "../core/resources.ts";
+import { verifySshSignature } from "../core/ssh-key.ts";
+import type { Logger } from "../platform/logger.ts";
+import { decideLogin } from "./cert-login.ts";
+import type { ClusterView } from "./cluster-view.ts";
+import { lookupOsUser, type OsUser } from "./os-user.ts";
+import { SessionChannel } from "./session-channel.ts";
+import { sendBanner, sendDisconnect } from "./ssh2-internals.ts";
+
+export interface ConnectionEnv {
+  view: ClusterView;
+  serverId: string;
+  labels: Record<string, string>;
+  localAddr: { ip: string; port: number };
+  runningAsRoot: boolean;
+  agentUser: string;
+  log: Logger;
+  now: () => Date;
+  events: {
+    rejected(c: SshConnection, reason: string, user: string | undefined, login: string): void;
+    sessionStarted(c: SshConnection, s: SessionChannel): void;
+    sessionEnded(c: SshConnection, s: SessionChannel, exit: { code?: number; signal?: string }): void;
+    closed(c: SshConnection): void;
+  };
+}
+
+export class SshConnection {
+  readonly id = crypto.randomUUID();
+  user?: string;
+  login?: string;
+  roles: Role[] = [];
+  roleNames: string[] = [];
+  osUser?: OsUser;
+  readonly sessions = new Set<SessionChannel>();
+  #closed = false;
+  readonly #told = new Set<string>();
+
+  constructor(readonly client: Connection, readonly clientAddr: { ip: string; port: number }, private readonly env: ConnectionEnv) {
+    client.on("authentication", (ctx) => this.#authenticate(ctx));
+    client.on("ready", () => this.#ready());
+    client.on("error", (e) => env.log.debug("client error", { conn: this.id, error: e }));
+    client.on("close", () => {
+      this.#closed = true;
+      env.events.closed(this);
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Tells every session and the client why, then drops the connection. */
+  close(reason: string): void {
+    if (this.#closed) return;
+    for (const s of this.sessions) s.terminate(reason);
+    try {
+      sendDisconnect(this.client, reason);
+    } catch {
+      // socket already gone
+    }
+    this.client.end();
+  }
+
+  #authenticate(ctx: AuthContext): void {
+    if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
+    const login = ctx.username;
+    const decision = decideLogin({ login, keyAlgo: ctx.key.algo, keyData: ctx.key.data, clientAddress: this.clientAddr.ip }, this.env.view,
+      { serverId: this.env.serverId, labels: this.env.labels }, this.env.now());
+    if (!decision.ok && decision.plainKey) return ctx.reject(["publickey"]); // clients try their plain keys first
+    if (!decision.ok) return this.#refuse(ctx, decision.reason, decision.user, login);
+    if (!this.env.runningAsRoot && login !== this.env.agentUser) {
+      return this.#refuse(ctx, `this agent runs as ${this.env.agentUser} and can only serve that login`, decision.user, login);
+    }
+    const osUser = lookupOsUser(login);
+    if (!osUser) return this.#refuse(ctx, `no OS account named ${JSON.stringify(login)} on this host`, decision.user, login);
+    if (!ctx.signature) return ctx.accept(); // the client's key query: it signs next
+    if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
+      return this.#refuse(ctx, "signature does not verify with the certified key", decision.user, login);
+    }
+    Object.assign(this, { user: decision.user, login, roles: decision.roles, osUser });
+    this.roleNames = this.env.view.users.get(decision.user)?.roles ?? [];
+    this.env.log.info("login", { conn: this.id, user: decision.user, login, client: this.clientAddr.ip, key_id: decision.cert.keyId });
+    ctx.accept();
+  }
+
+  #refuse(ctx: AuthContext, reason: string, user: string | undefined, login: string): void {
+    // A client offers the same key twice (query, then signed): say each reason once.
+    if (!this.#told.has(reason)) {
+      this.#told.add(reason);
+      this.env.log.warn("login refused", { conn: this.id, user, login, client: this.clientAddr.ip, reason });
+      sendBanner(this.client, `hostward: ${reason}`);
+      this.env.events.rejected(this, reason, user, login);
+    }
+    ctx.reject(["publickey"]);
+  }
+
+  #ready(): void {
+    const { osUser, user, login } = this;
+    if (!osUser || !user || !login) return void this.client.end();
+    this.client.on("session", (accept) => {
+      const channel = new SessionChannel(accept(), {
+        user, login, osUser,
+        sshConnection: `${this.clientAddr.ip} ${this.clientAddr.port} ${this.env.localAddr.ip} ${this.env.localAddr.port}`,
+        switchUser: this.env.runningAsRoot,
+        log: this.env.log,
+        admit: () => undefined,
+        started: (s) => {
+          this.sessions.add(s);
+          this.env.events.sessionStarted(this, s);
+        },
+        ended: (s, exit) => {
+          this.sessions.delete(s);
+          this.env.events.sessionEnded(this, s, exit);
+        },
+      });
+      void channel;
+    });
+    this.client.on("tcpip", (_accept, reject) => reject());
+    this.client.on("request", (_accept, reject) => reject?.());
+  }
+}

@@ -1,0 +1,79 @@
+// The agent's SSH listener: ssh2 with our host certificate, AES-GCM first, and the
+// set of live connections that lock enforcement and shutdown walk over.
+import { Server, utils, type ParsedKey } from "ssh2";
+import type { Logger } from "../platform/logger.ts";
+import { SshConnection, type ConnectionEnv } from "./ssh-connection.ts";
+
+export interface HostKeyMaterial {
+  privateKeyPem: string;
+  /** The host certificate blob and its type, e.g. ssh-ed25519-cert-v01@openssh.com. */
+  certBlob: Uint8Array;
+  certType: string;
+}
+
+// The client picks the first of ITS preferences that the server offers, so offering
+// CTR as well would get CTR from OpenSSH; GCM is the fastest cipher ssh2 has here.
+const CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"];
+
+export class SshServer {
+  readonly connections = new Set<SshConnection>();
+  #server?: Server;
+
+  constructor(private readonly keys: HostKeyMaterial, private readonly env: Omit<ConnectionEnv, "localAddr">, private readonly log: Logger) {}
+
+  listen(host: string, port: number): Promise<number> {
+    const server = new Server({
+      // ssh2 reads objects as { key, passphrase }; a parsed key passes through parseKey as is.
+      hostKeys: hostKeys(this.keys).map((key) => ({ key })) as never,
+      ident: "hostward",
+      algorithms: { cipher: CIPHERS as never },
+    }, (client, info) => {
+      const conn = new SshConnection(client, { ip: info.ip, port: info.port }, {
+        ...this.env,
+        localAddr: { ip: host, port },
+        events: { ...this.env.events, closed: (c) => { this.connections.delete(c); this.env.events.closed(c); } },
+      });
+      this.connections.add(conn);
+    });
+    server.on("error", (e: Error) => this.log.error("ssh server error", { error: e }));
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+    });
+  }
+
+  /** Closes every live connection for which `reason` returns a message. */
+  closeWhere(reason: (c: SshConnection) => string | undefined): number {
+    let n = 0;
+    for (const c of this.connections) {
+      const msg = reason(c);
+      if (msg) {
+        c.close(msg);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.#server) return resolve();
+      this.#server.close(() => resolve());
+      for (const c of this.connections) c.close("hostward agent is shutting down");
+    });
+  }
+}
+
+/** The certificate-carrying key object ssh2 offers first, and the plain key behind it. */
+function hostKeys(k: HostKeyMaterial): ParsedKey[] {
+  const parsed = utils.parseKey(k.privateKeyPem);
+  if (parsed instanceof Error) throw new Error(`host key: ${parsed.message}`);
+  const plain = Array.isArray(parsed) ? parsed[0]! : parsed;
+  const withCert = Object.create(plain, {
+    type: { value: k.certType },
+    getPublicSSH: { value: () => Buffer.from(k.certBlob) },
+    hostwardSignatureType: { value: plain.type },
+  });
+  return [withCert, plain];
+}

@@ -1,0 +1,49 @@
+// The two SSH messages ssh2 cannot send with text: a userauth banner (how an OpenSSH
+// client shows why a login was refused) and a disconnect with a description.
+// Both reach into ssh2 1.17's protocol object; the version is pinned in package.json.
+// @ts-expect-error ssh2 ships no types for its internals
+import { sendPacket } from "ssh2/lib/protocol/utils.js";
+
+const MSG_DISCONNECT = 1;
+const MSG_USERAUTH_BANNER = 53;
+export const DISCONNECT_BY_APPLICATION = 11;
+
+interface Protocol {
+  _packetRW: { write: { allocStart: number; allocStartKEX: number; alloc(n: number, force?: boolean): Buffer; finalize(p: Buffer, force?: boolean): Buffer } };
+}
+
+function protocolOf(client: unknown): Protocol | undefined {
+  return (client as { _protocol?: Protocol })._protocol;
+}
+
+/** Sends text the client prints before its next prompt (OpenSSH shows it at LogLevel INFO). */
+export function sendBanner(client: unknown, text: string): void {
+  const proto = protocolOf(client);
+  if (!proto) return;
+  const msg = text.endsWith("\r\n") ? text : text.replace(/\n?$/, "\r\n");
+  const len = Buffer.byteLength(msg);
+  const w = proto._packetRW.write;
+  let p = w.allocStart;
+  const packet = w.alloc(1 + 4 + len + 4);
+  packet[p] = MSG_USERAUTH_BANNER;
+  packet.writeUInt32BE(len, ++p);
+  packet.write(msg, (p += 4), len, "utf8");
+  packet.writeUInt32BE(0, p + len);
+  sendPacket(proto, w.finalize(packet));
+}
+
+/** Sends SSH_MSG_DISCONNECT with a description (OpenSSH prints "Received disconnect … : <text>"). */
+export function sendDisconnect(client: unknown, description: string, reason = DISCONNECT_BY_APPLICATION): void {
+  const proto = protocolOf(client);
+  if (!proto) return;
+  const len = Buffer.byteLength(description);
+  const w = proto._packetRW.write;
+  let p = w.allocStartKEX;
+  const packet = w.alloc(1 + 4 + 4 + len + 4, true);
+  packet[p] = MSG_DISCONNECT;
+  packet.writeUInt32BE(reason, ++p);
+  packet.writeUInt32BE(len, (p += 4));
+  packet.write(description, (p += 4), len, "utf8");
+  packet.writeUInt32BE(0, p + len);
+  sendPacket(proto, w.finalize(packet, true), true);
+}

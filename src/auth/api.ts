@@ -1,0 +1,103 @@
+// The auth service's HTTP API: routing, authentication, authorization and JSON
+// errors. Handlers live in auth/routes/; this file only wires them.
+import type { Server } from "bun";
+import { ruleAllows } from "../core/access-policy.ts";
+import type { ApiResource, Verb } from "../core/resources.ts";
+import type { Logger } from "../platform/logger.ts";
+import { authenticate, type AuthenticateDeps, type Caller } from "./authenticate.ts";
+import { HttpError, forbidden, notFound } from "./http-error.ts";
+import type { AuthService } from "./auth-service.ts";
+import type { WatchSocketData } from "./watch-hub.ts";
+
+const MAX_BODY = 1 << 20;
+
+export interface RouteContext {
+  req: Request;
+  url: URL;
+  params: Record<string, string>;
+  body: unknown;
+  caller: Caller;
+  svc: AuthService;
+  server: Server<WatchSocketData>;
+  /** Throws 403 unless the caller's roles allow `verb` on `resource`. */
+  authorize(resource: ApiResource, verb: Verb): void;
+}
+
+export type Handler = (ctx: RouteContext) => unknown | Promise<unknown>;
+
+export interface Route {
+  method: string;
+  path: string;
+  /** Unauthenticated routes: the CA certificate, ping and join (which carries its token). */
+  public?: boolean;
+  handler: Handler;
+}
+
+export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger) {
+  const compiled = routes.map((r) => ({ ...r, re: compilePath(r.path) }));
+  return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
+    const url = new URL(req.url);
+    try {
+      const { route, params } = match(compiled, req.method, url.pathname);
+      const raw = new Uint8Array(await readBody(req));
+      const caller = route.public ? (undefined as unknown as Caller) : authenticate(req, raw, authDeps);
+      const ctx: RouteContext = {
+        req, url, params, body: parseJson(raw), caller, svc, server,
+        authorize: (resource, verb) => authorizeCaller(caller, resource, verb, svc),
+      };
+      const result = await route.handler(ctx);
+      if (result instanceof Response || result === undefined) return result as Response | undefined;
+      return Response.json(result);
+    } catch (e) {
+      return errorResponse(e, log, req, url);
+    }
+  };
+}
+
+function authorizeCaller(caller: Caller, resource: ApiResource, verb: Verb, svc: AuthService): void {
+  if (caller.kind === "user" && ruleAllows(caller.roles, resource, verb)) return;
+  if (caller.kind === "node") throw forbidden(`nodes may not perform action "${verb}" on "${resource}"`);
+  svc.audit({ event: "api.denied", code: "TAPI1W", user: caller.name, resource, verb });
+  throw forbidden(`access denied to perform action "${verb}" on "${resource}"`);
+}
+
+function errorResponse(e: unknown, log: Logger, req: Request, url: URL): Response {
+  if (e instanceof HttpError) return Response.json({ error: e.message }, { status: e.status });
+  log.error("request failed", { method: req.method, path: url.pathname, error: e as Error });
+  return Response.json({ error: "internal error" }, { status: 500 });
+}
+
+async function readBody(req: Request): Promise<ArrayBuffer> {
+  const len = Number(req.headers.get("content-length") ?? "0");
+  if (len > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes`);
+  const buf = await req.arrayBuffer();
+  if (buf.byteLength > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes`);
+  return buf;
+}
+
+function parseJson(raw: Uint8Array): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(raw));
+  } catch {
+    throw new HttpError(400, "request body is not valid JSON");
+  }
+}
+
+function compilePath(path: string): RegExp {
+  return new RegExp("^" + path.replace(/:([a-z_]+)/g, "(?<$1>[^/]+)") + "$");
+}
+
+function match(routes: (Route & { re: RegExp })[], method: string, pathname: string) {
+  let pathMatched = false;
+  for (const route of routes) {
+    const m = route.re.exec(pathname);
+    if (!m) continue;
+    pathMatched = true;
+    if (route.method !== method) continue;
+    const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+    return { route, params };
+  }
+  if (pathMatched) throw new HttpError(405, `method ${method} not allowed on ${pathname}`);
+  throw notFound(`no such endpoint: ${pathname.slice(0, 100)}`);
+}

@@ -1,0 +1,160 @@
+// The control plane's operations, independent of HTTP: resources with their change
+// feed and audit trail, join tokens, node registry, certificates.
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { lockIsActive } from "../core/lock-match.ts";
+import { parseResource, type Lock, type Resource, type ResourceKind } from "../core/resources.ts";
+import type { Duration } from "../core/duration.ts";
+import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
+import type { Logger } from "../platform/logger.ts";
+import { badRequest, conflict, forbidden, notFound, unauthorized } from "./http-error.ts";
+import type { SshCas } from "./ssh-cas.ts";
+import type { AuditEvent, NodeRecord, Store } from "./store.ts";
+import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
+import type { WatchHub } from "./watch-hub.ts";
+import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
+
+const HOST_CERT_TTL_MS = 365 * 24 * 3600 * 1000;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface JoinRequest {
+  token: string;
+  serverId: string;
+  hostname: string;
+  addr: string;
+  labels: Record<string, string>;
+  identityKey: string;
+  hostKey: string;
+  version: string;
+}
+
+export type NodeState = "online" | "offline" | "locked";
+
+export class AuthService {
+  hub?: WatchHub;
+
+  constructor(
+    readonly store: Store,
+    readonly cas: SshCas,
+    readonly clusterName: string,
+    readonly caPin: string,
+    readonly log: Logger,
+    readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Validates an external-form resource and stores it; locks get their audit event. */
+  putResource(obj: unknown, actor: string, source = "request"): Resource {
+    const r = parseResource(obj, source, { now: this.now(), newName: randomUUID });
+    const stored = r.kind === "lock" ? { ...r, createdBy: actor, createdAt: this.now() } : r;
+    if (r.kind === "user") this.#requireRoles(r.roles);
+    const rev = this.store.putResource(stored);
+    this.#publish(rev);
+    if (stored.kind === "lock") this.audit({ event: "lock.created", code: "TLK00I", user: actor, name: stored.name, target: stored.target, message: stored.message ?? "" });
+    return stored;
+  }
+
+  deleteResource(kind: ResourceKind, name: string, actor: string): void {
+    if (kind === "cluster_config") throw badRequest("cluster_config cannot be deleted; create it again to change it");
+    const rev = this.store.deleteResource(kind, name);
+    if (rev === undefined) throw notFound(`${kind} ${JSON.stringify(name)} not found`);
+    this.#publish(rev);
+    if (kind === "lock") this.audit({ event: "lock.deleted", code: "TLK01I", user: actor, name });
+  }
+
+  activeLocks(): Lock[] {
+    const now = this.now();
+    return this.store.listResources("lock").filter((l) => lockIsActive(l, now));
+  }
+
+  createToken(ttl: Duration, reusable: boolean, actor: string): { token: string; expiresAt: Date } {
+    const token = randomBytes(24).toString("hex");
+    const expiresAt = new Date(this.now().getTime() + ttl);
+    this.store.addToken({ hash: hashToken(token), expiresAt, reusable, createdBy: actor, createdAt: this.now() });
+    return { token, expiresAt };
+  }
+
+  join(req: JoinRequest): { hostCert: string; node: NodeRecord } {
+    if (!UUID_RE.test(req.serverId)) throw badRequest("server_id must be a lowercase UUID");
+    const use = this.store.useToken(hashToken(req.token), this.now());
+    if (!use.ok) throw unauthorized(`join token is ${use.reason === "unknown" ? "not valid" : use.reason === "used" ? "already used" : "expired"}`);
+    this.#refuseLockedNode(req.serverId);
+    const existing = this.store.getNode(req.serverId);
+    if (existing && existing.identityKey !== req.identityKey) {
+      throw conflict(`server_id ${req.serverId} is already registered with another key; remove the node first`);
+    }
+    const node: NodeRecord = {
+      serverId: req.serverId, hostname: req.hostname, addr: req.addr, labels: req.labels,
+      identityKey: req.identityKey, hostKey: req.hostKey, joinedAt: existing?.joinedAt ?? this.now(), lastSeen: this.now(), version: req.version,
+    };
+    const hostCert = this.#hostCert(node);
+    this.store.upsertNode(node);
+    this.audit({ event: "node.join", code: "TJ001I", server_id: node.serverId, hostname: node.hostname, addr: node.addr });
+    this.log.info("node joined", { server_id: node.serverId, hostname: node.hostname });
+    return { hostCert, node };
+  }
+
+  heartbeat(serverId: string, fields: { addr?: string; labels?: Record<string, string>; version?: string }): void {
+    this.#refuseLockedNode(serverId);
+    this.store.touchNode(serverId, this.now(), fields);
+  }
+
+  /** A fresh host certificate for a registered node's current host key. */
+  renewHostCert(serverId: string, hostKey: string): string {
+    this.#refuseLockedNode(serverId);
+    const node = this.store.getNode(serverId);
+    if (!node) throw notFound("node not registered");
+    const updated = { ...node, hostKey };
+    this.store.upsertNode(updated);
+    return this.#hostCert(updated);
+  }
+
+  nodeState(n: NodeRecord): NodeState {
+    if (this.#nodeLock(n.serverId)) return "locked";
+    return this.now().getTime() - n.lastSeen.getTime() <= OFFLINE_AFTER_MS ? "online" : "offline";
+  }
+
+  signUserCert(name: string, pubkeyLine: string, ttl: Duration): IssuedCert {
+    const user = this.store.getResource("user", name);
+    if (!user) throw notFound(`user ${JSON.stringify(name)} not found`);
+    let key;
+    try {
+      key = parseAuthorizedKeyLine(pubkeyLine);
+    } catch (e) {
+      throw badRequest(`public key: ${(e as Error).message}`);
+    }
+    const roles = this.#requireRoles(user.roles);
+    return issueUserCert(user, roles, key, ttl, this.cas.user, this.now());
+  }
+
+  audit(fields: Omit<AuditEvent, "uid" | "time"> & { uid?: string; time?: string }): void {
+    this.store.appendEvent({ uid: randomUUID(), time: this.now().toISOString(), ...fields } as AuditEvent);
+  }
+
+  #publish(rev: number): void {
+    for (const change of this.store.changesSince(rev - 1) ?? []) if (change.rev === rev) this.hub?.publish(change);
+  }
+
+  #requireRoles(names: string[]) {
+    return names.map((n) => {
+      const role = this.store.getResource("role", n);
+      if (!role) throw badRequest(`role ${JSON.stringify(n)} does not exist`);
+      return role;
+    });
+  }
+
+  #nodeLock(serverId: string): Lock | undefined {
+    return this.activeLocks().find((l) => l.target.serverId === serverId && Object.keys(l.target).length === 1);
+  }
+
+  #refuseLockedNode(serverId: string): void {
+    if (this.#nodeLock(serverId)) throw forbidden(`node ${serverId} is locked; remove the lock on its server_id to let it back`);
+  }
+
+  #hostCert(n: NodeRecord): string {
+    const host = n.addr.replace(/^\[?(.*?)\]?:\d+$/, "$1");
+    return issueHostCert(n.serverId, [n.hostname, host, "localhost", "127.0.0.1", "::1"], parseAuthorizedKeyLine(n.hostKey), this.cas.host, this.now(), HOST_CERT_TTL_MS);
+  }
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}

@@ -1,0 +1,86 @@
+// Operator endpoints that are not plain resources: join tokens, user certificates,
+// status, known-hosts and the audit event log.
+import { caPinFromPem } from "../../core/ca-pin.ts";
+import { parseDuration } from "../../core/duration.ts";
+import { VERSION } from "../../version.ts";
+import type { Route } from "../api.ts";
+import { asBody, bool, duration, str } from "../body-fields.ts";
+import { badRequest } from "../http-error.ts";
+import { actor } from "./resource-routes.ts";
+
+const MAX_PAGE = 1000;
+
+export function adminRoutes(caCertPem: string): Route[] {
+  return [
+    {
+      method: "POST", path: "/v1/tokens",
+      handler: (ctx) => {
+        ctx.authorize("token", "create");
+        const b = asBody(ctx.body ?? {});
+        const { token, expiresAt } = ctx.svc.createToken(duration(b, "ttl", "30m"), bool(b, "reusable"), actor(ctx));
+        return { token, expires: expiresAt.toISOString(), ca_pin: caPinFromPem(caCertPem) };
+      },
+    },
+    {
+      method: "GET", path: "/v1/tokens",
+      handler: (ctx) => {
+        ctx.authorize("token", "list");
+        return ctx.svc.store.listTokens(ctx.svc.now()).map((t) => ({
+          hash_prefix: t.hash.slice(0, 12), expires: t.expiresAt.toISOString(), reusable: t.reusable, created_by: t.createdBy,
+        }));
+      },
+    },
+    {
+      method: "POST", path: "/v1/users/:name/certs",
+      handler: (ctx) => {
+        ctx.authorize("user", "update");
+        const b = asBody(ctx.body);
+        const cert = ctx.svc.signUserCert(ctx.params.name!, str(b, "public_key", { max: 16_384 }), duration(b, "ttl", "8h"));
+        return { cert: cert.line, valid_before: cert.validBefore.toISOString(), principals: cert.principals };
+      },
+    },
+    {
+      method: "GET", path: "/v1/status",
+      handler: ({ svc, caller }) => ({
+        cluster_name: svc.clusterName,
+        ca_pin: svc.caPin,
+        version: VERSION,
+        revision: svc.store.revision(),
+        nodes: svc.store.listNodes().length,
+        you: caller.kind === "user" ? { user: caller.name, roles: caller.roleNames } : { node: caller.serverId },
+      }),
+    },
+    {
+      method: "GET", path: "/v1/known-hosts",
+      handler: ({ svc }) => ({ host_ca_keys: [svc.cas.host.publicLine], user_ca_keys: [svc.cas.user.publicLine] }),
+    },
+    {
+      method: "GET", path: "/v1/events",
+      handler: (ctx) => {
+        ctx.authorize("event", "list");
+        const q = ctx.url.searchParams;
+        const limit = Math.min(Number(q.get("limit") ?? "100"), MAX_PAGE);
+        if (!Number.isInteger(limit) || limit < 1) throw badRequest("limit: expected a positive integer");
+        const since = q.get("since");
+        const before = q.get("before");
+        return ctx.svc.store.listEvents({
+          type: q.get("type") ?? undefined,
+          user: q.get("user") ?? undefined,
+          since: since ? sinceDate(since, ctx.svc.now()) : undefined,
+          before: before ? Number(before) : undefined,
+          limit,
+        });
+      },
+    },
+  ];
+}
+
+function sinceDate(s: string, now: Date): Date {
+  try {
+    return new Date(now.getTime() - parseDuration(s));
+  } catch {
+    const d = new Date(s);
+    if (Number.isNaN(d.getTime())) throw badRequest(`since: expected a duration ("1h") or an RFC 3339 time, got ${JSON.stringify(s.slice(0, 40))}`);
+    return d;
+  }
+}

@@ -1,0 +1,54 @@
+// Endpoints agents call with their node identity: heartbeat, host certificate
+// renewal and the change-feed WebSocket; and the operator's node listing.
+import type { Route, RouteContext } from "../api.ts";
+import { asBody, labels, str } from "../body-fields.ts";
+import { forbidden, HttpError } from "../http-error.ts";
+import type { NodeRecord } from "../store.ts";
+import type { AuthService } from "../auth-service.ts";
+
+export function nodeRoutes(): Route[] {
+  return [
+    {
+      method: "POST", path: "/v1/nodes/heartbeat",
+      handler: (ctx) => {
+        const serverId = requireNode(ctx);
+        const b = asBody(ctx.body ?? {});
+        ctx.svc.heartbeat(serverId, { addr: str(b, "addr", { optional: true }) || undefined, labels: b.labels ? labels(b, "labels") : undefined });
+        return { ok: true };
+      },
+    },
+    {
+      method: "POST", path: "/v1/nodes/host-cert",
+      handler: (ctx) => ({ host_cert: ctx.svc.renewHostCert(requireNode(ctx), str(asBody(ctx.body), "host_key")) }),
+    },
+    {
+      method: "GET", path: "/v1/watch",
+      handler: (ctx) => {
+        const serverId = requireNode(ctx);
+        const since = Number(ctx.url.searchParams.get("since") ?? "0");
+        if (!Number.isSafeInteger(since) || since < 0) throw new HttpError(400, "since: expected a revision number");
+        if (ctx.server.upgrade(ctx.req, { data: { serverId, since } })) return undefined;
+        throw new HttpError(400, "expected a WebSocket upgrade");
+      },
+    },
+    {
+      method: "GET", path: "/v1/nodes",
+      handler: (ctx) => {
+        ctx.authorize("node", "list");
+        return ctx.svc.store.listNodes().map((n) => nodeView(n, ctx.svc));
+      },
+    },
+  ];
+}
+
+function requireNode(ctx: RouteContext): string {
+  if (ctx.caller.kind !== "node") throw forbidden("this endpoint is for nodes");
+  return ctx.caller.serverId;
+}
+
+export function nodeView(n: NodeRecord, svc: AuthService) {
+  return {
+    server_id: n.serverId, hostname: n.hostname, addr: n.addr, labels: n.labels, version: n.version,
+    state: svc.nodeState(n), last_seen: n.lastSeen.toISOString(), joined_at: n.joinedAt.toISOString(),
+  };
+}

@@ -1,0 +1,153 @@
+// SQLite implementation of the auth Store (bun:sqlite, WAL, one file under the data dir).
+// Resources are kept in their external form so the change feed can ship them as they are.
+import { Database } from "bun:sqlite";
+import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
+import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
+
+const KEEP_CHANGES = 10_000;
+// Stored resources were validated when written; decoding them with the epoch as
+// "now" keeps a lock whose expiry has since passed readable (it simply stops matching).
+const EPOCH = new Date(0);
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS resources (kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, rev INTEGER NOT NULL, PRIMARY KEY (kind, name));
+CREATE TABLE IF NOT EXISTS changes (rev INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT);
+CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, reusable INTEGER NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER);
+CREATE TABLE IF NOT EXISTS nodes (server_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, time TEXT NOT NULL, event TEXT NOT NULL, user TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_time ON events (time);
+`;
+
+export class SqliteStore implements Store {
+  readonly #db: Database;
+
+  constructor(path: string) {
+    this.#db = new Database(path, { create: true, strict: true });
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.#db.exec(SCHEMA);
+  }
+
+  putResource(r: Resource): number {
+    const data = JSON.stringify(toExternal(r));
+    return this.#db.transaction(() => {
+      const rev = this.#logChange("put", r.kind, r.name, data);
+      this.#db.query("INSERT OR REPLACE INTO resources (kind, name, data, rev) VALUES (?, ?, ?, ?)").run(r.kind, r.name, data, rev);
+      return rev;
+    })();
+  }
+
+  getResource<K extends ResourceKind>(kind: K, name: string) {
+    const row = this.#db.query<{ data: string }, [string, string]>("SELECT data FROM resources WHERE kind = ? AND name = ?").get(kind, name);
+    return row ? (decode(row.data) as Extract<Resource, { kind: K }>) : undefined;
+  }
+
+  listResources<K extends ResourceKind>(kind: K) {
+    return this.#db.query<{ data: string }, [string]>("SELECT data FROM resources WHERE kind = ? ORDER BY name").all(kind)
+      .map((row) => decode(row.data) as Extract<Resource, { kind: K }>);
+  }
+
+  deleteResource(kind: ResourceKind, name: string): number | undefined {
+    return this.#db.transaction(() => {
+      const res = this.#db.query("DELETE FROM resources WHERE kind = ? AND name = ?").run(kind, name);
+      return res.changes === 0 ? undefined : this.#logChange("delete", kind, name, null);
+    })();
+  }
+
+  revision(): number {
+    return this.#db.query<{ rev: number | null }, []>("SELECT MAX(rev) AS rev FROM changes").get()?.rev ?? 0;
+  }
+
+  changesSince(rev: number): Change[] | undefined {
+    const current = this.revision();
+    // A revision from the future means the agent followed another store: start over.
+    if (rev > current) return undefined;
+    const oldest = this.#db.query<{ rev: number | null }, []>("SELECT MIN(rev) AS rev FROM changes").get()?.rev ?? null;
+    if (rev < current && (oldest === null || rev < oldest - 1)) return undefined;
+    return this.#db.query<{ rev: number; op: string; kind: string; name: string; data: string | null }, [number]>(
+      "SELECT rev, op, kind, name, data FROM changes WHERE rev > ? ORDER BY rev").all(rev)
+      .map((c) => ({ rev: c.rev, op: c.op as Change["op"], kind: c.kind as ResourceKind, name: c.name, ...(c.data ? { resource: JSON.parse(c.data) } : {}) }));
+  }
+
+  addToken(t: TokenRecord): void {
+    this.#db.query("INSERT INTO tokens (hash, expires_at, reusable, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(t.hash, t.expiresAt.getTime(), t.reusable ? 1 : 0, t.createdBy, t.createdAt.getTime());
+  }
+
+  useToken(hash: string, now: Date): TokenUse {
+    return this.#db.transaction((): TokenUse => {
+      const row = this.#db.query<{ expires_at: number; reusable: number; used_at: number | null }, [string]>(
+        "SELECT expires_at, reusable, used_at FROM tokens WHERE hash = ?").get(hash);
+      if (!row) return { ok: false, reason: "unknown" };
+      if (row.expires_at <= now.getTime()) return { ok: false, reason: "expired" };
+      if (!row.reusable && row.used_at !== null) return { ok: false, reason: "used" };
+      this.#db.query("UPDATE tokens SET used_at = ? WHERE hash = ?").run(now.getTime(), hash);
+      return { ok: true };
+    })();
+  }
+
+  listTokens(now: Date): TokenRecord[] {
+    return this.#db.query<{ hash: string; expires_at: number; reusable: number; created_by: string; created_at: number }, [number]>(
+      "SELECT * FROM tokens WHERE expires_at > ? AND (reusable = 1 OR used_at IS NULL) ORDER BY created_at").all(now.getTime())
+      .map((r) => ({ hash: r.hash, expiresAt: new Date(r.expires_at), reusable: r.reusable === 1, createdBy: r.created_by, createdAt: new Date(r.created_at) }));
+  }
+
+  upsertNode(n: NodeRecord): void {
+    this.#db.query("INSERT OR REPLACE INTO nodes (server_id, data) VALUES (?, ?)").run(n.serverId, JSON.stringify(n));
+  }
+
+  getNode(serverId: string): NodeRecord | undefined {
+    const row = this.#db.query<{ data: string }, [string]>("SELECT data FROM nodes WHERE server_id = ?").get(serverId);
+    return row ? decodeNode(row.data) : undefined;
+  }
+
+  listNodes(): NodeRecord[] {
+    return this.#db.query<{ data: string }, []>("SELECT data FROM nodes ORDER BY server_id").all().map((r) => decodeNode(r.data));
+  }
+
+  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): void {
+    const n = this.getNode(serverId);
+    if (n) this.upsertNode({ ...n, ...definedOnly(fields), lastSeen: at });
+  }
+
+  appendEvent(e: AuditEvent): boolean {
+    const res = this.#db.query("INSERT OR IGNORE INTO events (uid, time, event, user, data) VALUES (?, ?, ?, ?, ?)")
+      .run(e.uid, e.time, e.event, typeof e.user === "string" ? e.user : null, JSON.stringify(e));
+    return res.changes === 1;
+  }
+
+  listEvents(q: EventQuery): (AuditEvent & { seq: number })[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.type) { where.push("event = ?"); args.push(q.type); }
+    if (q.user) { where.push("user = ?"); args.push(q.user); }
+    if (q.since) { where.push("time >= ?"); args.push(q.since.toISOString()); }
+    if (q.before !== undefined) { where.push("seq < ?"); args.push(q.before); }
+    const sql = `SELECT seq, data FROM events ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY seq DESC LIMIT ?`;
+    return this.#db.query<{ seq: number; data: string }, (string | number)[]>(sql).all(...args, q.limit)
+      .map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: r.seq }));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  #logChange(op: Change["op"], kind: string, name: string, data: string | null): number {
+    const res = this.#db.query("INSERT INTO changes (op, kind, name, data) VALUES (?, ?, ?, ?)").run(op, kind, name, data);
+    const rev = Number(res.lastInsertRowid);
+    if (rev % 1000 === 0) this.#db.query("DELETE FROM changes WHERE rev <= ?").run(rev - KEEP_CHANGES);
+    return rev;
+  }
+}
+
+function decode(data: string): Resource {
+  return parseResource(JSON.parse(data), "store", { now: EPOCH });
+}
+
+function decodeNode(data: string): NodeRecord {
+  const n = JSON.parse(data);
+  return { ...n, joinedAt: new Date(n.joinedAt), lastSeen: new Date(n.lastSeen) };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,101 @@
+// `hostward auth start`: opens the store, makes or loads the CAs, seeds built-in
+// roles and the admin identity on first start, and serves the API and change feed.
+import { mkdirSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { builtinRoles } from "../core/builtin-roles.ts";
+import { caPinFromPem } from "../core/ca-pin.ts";
+import type { AuthConfig } from "../core/config.ts";
+import { formatHostPort } from "../core/host-port.ts";
+import { DEFAULT_CLUSTER_CONFIG } from "../core/resources.ts";
+import { startDiagServer } from "../platform/diag-server.ts";
+import { createLogger, type Logger } from "../platform/logger.ts";
+import { Metrics } from "../platform/metrics.ts";
+import { createApi } from "./api.ts";
+import { AuthService } from "./auth-service.ts";
+import { ensureAdminIdentity } from "./admin-identity.ts";
+import { ReplayGuard } from "./replay-guard.ts";
+import { adminRoutes } from "./routes/admin-routes.ts";
+import { nodeRoutes } from "./routes/node-routes.ts";
+import { publicRoutes } from "./routes/public-routes.ts";
+import { resourceRoutes } from "./routes/resource-routes.ts";
+import { SqliteStore } from "./sqlite-store.ts";
+import { loadOrCreateSshCas } from "./ssh-cas.ts";
+import { loadOrCreateTls } from "./tls-ca.ts";
+import { TOKEN_WINDOW_MS } from "../core/request-token.ts";
+import { WatchHub, type WatchSocketData } from "./watch-hub.ts";
+
+export interface RunningAuth {
+  svc: AuthService;
+  port: number;
+  caPin: string;
+  caCertPem: string;
+  adminIdentityPath: string;
+  stop(): Promise<void>;
+}
+
+export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" })): Promise<RunningAuth> {
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const store = new SqliteStore(join(cfg.dataDir, "auth.db"));
+  const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : [])]);
+  const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
+  const caPin = caPinFromPem(tls.caCertPem);
+  const svc = new AuthService(store, cas, cfg.clusterName, caPin, log);
+  seed(svc);
+  const hub = new WatchHub(store, () => [cas.user.publicLine], log);
+  svc.hub = hub;
+  const metrics = authMetrics(svc, hub);
+  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem)];
+  const api = createApi(routes, svc, { store, userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
+  const server = Bun.serve<WatchSocketData, never>({
+    hostname: cfg.listen.host,
+    port: cfg.listen.port,
+    tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
+    fetch: api,
+    websocket: {
+      open: (ws) => hub.add(ws),
+      close: (ws) => hub.remove(ws),
+      message: () => {},
+      idleTimeout: 60,
+      sendPings: true,
+    },
+  });
+  const port = server.port ?? cfg.listen.port;
+  const authAddr = cfg.publicAddr ?? formatHostPort({ host: cfg.listen.host === "0.0.0.0" ? "127.0.0.1" : cfg.listen.host, port });
+  const adminIdentityPath = join(cfg.dataDir, "admin.identity");
+  ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: () => metrics.render() }) : undefined;
+  log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir });
+  return {
+    svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath,
+    async stop() {
+      hub.close();
+      server.stop(true);
+      diag?.stop(true);
+      store.close();
+    },
+  };
+}
+
+/** First start: built-in roles, default cluster_config and the admin user. Later starts leave edits alone. */
+function seed(svc: AuthService): void {
+  for (const role of builtinRoles()) if (!svc.store.getResource("role", role.name)) svc.store.putResource(role);
+  if (!svc.store.getResource("cluster_config", "cluster_config")) svc.store.putResource(DEFAULT_CLUSTER_CONFIG);
+  if (!svc.store.getResource("user", "admin")) svc.store.putResource({ kind: "user", name: "admin", roles: ["admin"] });
+}
+
+function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
+  const m = new Metrics();
+  m.gauge("hostward_auth_watchers", "Agents connected to the change feed.", () => hub.size);
+  m.gauge("hostward_auth_nodes", "Registered nodes by state.", () => {
+    const counts = { online: 0, offline: 0, locked: 0 };
+    for (const n of svc.store.listNodes()) counts[svc.nodeState(n)]++;
+    return Object.entries(counts).map(([state, n]) => [{ state }, n]);
+  });
+  m.gauge("hostward_auth_locks", "Locks in force.", () => svc.activeLocks().length);
+  m.gauge("hostward_auth_revision", "Current change-feed revision.", () => svc.store.revision());
+  return m;
+}
+
+export function dataDirExists(cfg: AuthConfig): boolean {
+  return existsSync(cfg.dataDir);
+}

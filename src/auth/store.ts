@@ -1,0 +1,80 @@
+// The auth service's storage contract. SQLite implements it today; PostgreSQL is
+// the planned second implementation, and both must pass test/store/store-suite.ts.
+import type { Resource, ResourceKind } from "../core/resources.ts";
+
+/** One entry of the change feed that agents follow. */
+export interface Change {
+  rev: number;
+  op: "put" | "delete";
+  kind: ResourceKind;
+  name: string;
+  /** External (snake_case) form of the resource; absent for deletes. */
+  resource?: Record<string, unknown>;
+}
+
+export interface TokenRecord {
+  hash: string;
+  expiresAt: Date;
+  reusable: boolean;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export type TokenUse = { ok: true } | { ok: false; reason: "unknown" | "expired" | "used" };
+
+export interface NodeRecord {
+  serverId: string;
+  hostname: string;
+  addr: string;
+  labels: Record<string, string>;
+  /** OpenSSH public key line the node signs its API requests with. */
+  identityKey: string;
+  hostKey: string;
+  joinedAt: Date;
+  lastSeen: Date;
+  version: string;
+}
+
+export interface AuditEvent {
+  uid: string;
+  event: string;
+  code: string;
+  time: string;
+  [field: string]: unknown;
+}
+
+export interface EventQuery {
+  type?: string;
+  user?: string;
+  since?: Date;
+  limit: number;
+  /** Page backwards from this (exclusive) sequence number. */
+  before?: number;
+}
+
+export interface Store {
+  /** Creates or replaces a resource; returns the new revision. */
+  putResource(r: Resource): number;
+  getResource<K extends ResourceKind>(kind: K, name: string): Extract<Resource, { kind: K }> | undefined;
+  listResources<K extends ResourceKind>(kind: K): Extract<Resource, { kind: K }>[];
+  /** Returns the new revision, or undefined when there was nothing to delete. */
+  deleteResource(kind: ResourceKind, name: string): number | undefined;
+  revision(): number;
+  /** Changes after `rev`, or undefined when they are no longer kept (the caller sends a snapshot). */
+  changesSince(rev: number): Change[] | undefined;
+
+  addToken(t: TokenRecord): void;
+  useToken(hash: string, now: Date): TokenUse;
+  listTokens(now: Date): TokenRecord[];
+
+  upsertNode(n: NodeRecord): void;
+  getNode(serverId: string): NodeRecord | undefined;
+  listNodes(): NodeRecord[];
+  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): void;
+
+  /** Idempotent by uid: returns false when the event was already stored. */
+  appendEvent(e: AuditEvent): boolean;
+  listEvents(q: EventQuery): (AuditEvent & { seq: number })[];
+
+  close(): void;
+}

@@ -1,0 +1,89 @@
+// `hostward dev`: the auth service and one agent in this process on loopback, data
+// under ./.hostward/, a certificate for the current OS user and the ssh line to use it.
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { currentOsUser } from "../agent/os-user.ts";
+import { startAgent } from "../agent/start.ts";
+import { startAuth } from "../auth/start.ts";
+import { parseAgentConfig, parseAuthConfig } from "../core/config.ts";
+import { ms } from "../core/duration.ts";
+import { encodeOpenSshPrivateKey } from "../core/openssh-private-key.ts";
+import { formatAuthorizedKey, generateEd25519 } from "../core/ssh-key.ts";
+import { usage } from "../ctl/ctl-error.ts";
+import { writeFileAtomic } from "../platform/fs-atomic.ts";
+import { createLogger } from "../platform/logger.ts";
+import { stopOnSignal } from "../cli.ts";
+import { devSshConfig } from "./ssh-config.ts";
+
+const DEV_ROLE = "dev-login";
+const CERT_TTL = ms(12 * 3600 * 1000);
+
+export async function runDev(args: string[]): Promise<void> {
+  const opts = devOptions(args);
+  const dir = resolve(opts.dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const log = createLogger(opts.logLevel);
+  const auth = await startAuth(parseAuthConfig({ data_dir: join(dir, "auth"), listen: `127.0.0.1:${opts.authPort}`, log_level: opts.logLevel }, "dev"), log.child({ component: "auth" }));
+  copyFileSync(auth.adminIdentityPath, join(dir, "admin.identity"));
+  const login = currentOsUser()?.name;
+  if (!login) throw new Error("cannot find the current OS user in the passwd database");
+  const svc = auth.svc;
+  svc.putResource({ kind: "role", name: DEV_ROLE, allow: { logins: [login] } }, "dev");
+  if (!svc.store.getResource("user", login)) svc.putResource({ kind: "user", name: login, roles: [DEV_ROLE] }, "dev");
+  const joined = existsSync(join(dir, "agent", "identity"));
+  const token = joined ? undefined : svc.createToken(ms(10 * 60_000), false, "dev").token;
+  const agent = await startAgent(parseAgentConfig({
+    data_dir: join(dir, "agent"),
+    auth_server: `127.0.0.1:${auth.port}`,
+    ...(token ? { join_token: token, ca_pin: auth.caPin } : {}),
+    ssh: { listen: `127.0.0.1:${opts.sshPort}` },
+    log_level: opts.logLevel,
+  }, "dev"), log.child({ component: "agent" }));
+  const keyPath = join(dir, "id_ed25519");
+  const pub = userKey(keyPath, login);
+  writeFileAtomic(`${keyPath}-cert.pub`, svc.signUserCert(login, pub, CERT_TTL).line + "\n", 0o644);
+  writeFileAtomic(join(dir, "known_hosts"), `@cert-authority * ${svc.cas.host.publicLine}\n`, 0o644);
+  writeFileAtomic(join(dir, "ssh_config"), devSshConfig({ dir, port: agent.sshPort, login }), 0o644);
+  const shown = isAbsolute(opts.dir) ? opts.dir : relative(process.cwd(), dir) || ".";
+  console.log(`hostward dev cluster is up: auth 127.0.0.1:${auth.port}, node ${agent.serverId} on 127.0.0.1:${agent.sshPort}`);
+  console.log(`ctl from this directory acts as admin (hostward ctl status).`);
+  console.log(`Log in with:\n\n  ssh -F ${shown}/ssh_config node\n`);
+  console.log("Ctrl-C stops everything.");
+  stopOnSignal(async () => {
+    await agent.stop();
+    await auth.stop();
+  });
+}
+
+function devOptions(args: string[]) {
+  try {
+    const { values } = parseArgs({ args, strict: true, options: {
+      dir: { type: "string" }, "auth-port": { type: "string" }, "ssh-port": { type: "string" }, "log-level": { type: "string" },
+    } });
+    return {
+      dir: values.dir ?? ".hostward",
+      authPort: port(values["auth-port"] ?? "3025", "--auth-port"),
+      sshPort: port(values["ssh-port"] ?? "3022", "--ssh-port"),
+      logLevel: (values["log-level"] ?? "warn") as "debug" | "info" | "warn" | "error",
+    };
+  } catch (e) {
+    throw usage(`dev: ${(e as Error).message}`);
+  }
+}
+
+function port(s: string, flag: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw usage(`dev: ${flag}: expected a port number, got ${JSON.stringify(s)}`);
+  return n;
+}
+
+/** The dev user's key pair, made once; returns the public key line. */
+function userKey(path: string, login: string): string {
+  if (!existsSync(path)) {
+    const k = generateEd25519();
+    writeFileAtomic(path, encodeOpenSshPrivateKey(k.privateKey, `${login}@hostward-dev`), 0o600);
+    writeFileAtomic(`${path}.pub`, formatAuthorizedKey("ssh-ed25519", k.publicBlob, `${login}@hostward-dev`) + "\n", 0o644);
+  }
+  return readFileSync(`${path}.pub`, "utf8").trim();
+}

@@ -1,0 +1,79 @@
+// HTTPS client for the auth service API: trusts only the pinned cluster CA and signs
+// every request with the caller's key (a person's certificate or a node's identity).
+import type { KeyObject } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { pinMatches } from "../core/ca-pin.ts";
+import { bodyHash, encodeToken, type TokenSubject } from "../core/request-token.ts";
+import { signEd25519 } from "../core/ssh-key.ts";
+
+export interface Signer {
+  subject: TokenSubject;
+  privateKey: KeyObject;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+const TIMEOUT_MS = 10_000;
+
+/**
+ * Fetches the auth service's CA over an unverified connection and accepts it only if
+ * it matches the pin. Everything after is verified against that CA, so a
+ * man-in-the-middle on this first call gains nothing.
+ */
+export async function fetchPinnedCa(authServer: string, pin: string): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(`https://${authServer}/v1/ca`, { tls: { rejectUnauthorized: false }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  } catch (e) {
+    throw new ApiError(0, `cannot reach auth server ${authServer}: ${(e as Error).message}`);
+  }
+  const body = (await res.json().catch(() => ({}))) as { ca_cert?: string };
+  if (!res.ok || typeof body.ca_cert !== "string") throw new ApiError(res.status, `auth server ${authServer} did not return its CA`);
+  if (!pinMatches(body.ca_cert, pin)) throw new ApiError(0, `auth server ${authServer} does not match CA pin ${pin}: refusing to trust it`);
+  return body.ca_cert;
+}
+
+export class ApiClient {
+  constructor(readonly authServer: string, readonly caCertPem: string, private readonly signer?: Signer) {}
+
+  get tls() {
+    // The cluster CA issues certificates only to the auth service, so the pinned CA
+    // alone identifies it; host names in the certificate are not what we trust.
+    return { ca: this.caCertPem, checkServerIdentity: () => undefined };
+  }
+
+  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (this.signer) headers.authorization = this.authorization(method, path, bytes);
+    let res: Response;
+    try {
+      res = await fetch(`https://${this.authServer}${path}`, {
+        method, headers, body: body === undefined ? undefined : bytes, tls: this.tls, signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+    } catch (e) {
+      throw new ApiError(0, `cannot reach auth server ${this.authServer}: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ApiError(res.status, `auth server answered ${res.status} with a body that is not JSON`);
+    }
+    if (!res.ok) throw new ApiError(res.status, (parsed as { error?: string })?.error ?? `HTTP ${res.status}`);
+    return parsed as T;
+  }
+
+  /** The signed header for one request (also used for the WebSocket upgrade). */
+  authorization(method: string, path: string, body: Uint8Array = new Uint8Array()): string {
+    if (!this.signer) throw new Error("no identity to sign requests with");
+    const payload = { v: 1 as const, sub: this.signer.subject, iat: Date.now(), nonce: randomBytes(16).toString("hex"), m: method, p: path, bh: bodyHash(body) };
+    const key = this.signer.privateKey;
+    return encodeToken(payload, (data) => signEd25519(key, data));
+  }
+}

@@ -1,0 +1,25 @@
+// The optional diagnostics listener: /healthz, /readyz and /metrics (Prometheus
+// text). Plain HTTP, meant for loopback or a management network.
+import type { HostPort } from "../core/host-port.ts";
+
+export interface DiagHooks {
+  ready(): { ok: boolean; reason?: string };
+  metrics(): string;
+}
+
+export function startDiagServer(addr: HostPort, hooks: DiagHooks) {
+  return Bun.serve({
+    hostname: addr.host,
+    port: addr.port,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (path === "/healthz") return new Response("ok\n");
+      if (path === "/readyz") {
+        const r = hooks.ready();
+        return new Response((r.ok ? "ok" : `not ready: ${r.reason ?? "unknown"}`) + "\n", { status: r.ok ? 200 : 503 });
+      }
+      if (path === "/metrics") return new Response(hooks.metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } });
+      return new Response("not found\n", { status: 404 });
+    },
+  });
+}
