@@ -1,0 +1,83 @@
+// Test processes: spawn the real binary (through bun) with captured output, wait on
+// conditions with a deadline, and find free loopback ports.
+import type { Subprocess } from "bun";
+import { createServer } from "node:net";
+
+export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export const BUN = process.execPath;
+export const CLI = [BUN, `${ROOT}/src/cli.ts`];
+
+export interface Proc {
+  proc: Subprocess<"pipe" | "ignore", "pipe", "pipe">;
+  output(): string;
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export function startProc(argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: "pipe" | "ignore" } = {}): Proc {
+  const proc = Bun.spawn(argv, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdin: opts.stdin ?? "ignore", stdout: "pipe", stderr: "pipe" }) as Proc["proc"];
+  let out = "";
+  const read = async (s: ReadableStream<Uint8Array>) => {
+    for await (const c of s) out += new TextDecoder().decode(c);
+  };
+  void read(proc.stdout);
+  void read(proc.stderr);
+  return {
+    proc,
+    output: () => out,
+    async waitForOutput(re, timeoutMs = 15_000) {
+      await waitFor(() => re.test(out) || proc.exitCode !== null, timeoutMs, `output matching ${re}`);
+      if (!re.test(out)) throw new Error(`process exited (${proc.exitCode}) before printing ${re}:\n${out.slice(-2000)}`);
+      return out.match(re)![0];
+    },
+    async stop(signal = "SIGTERM") {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return proc.exited;
+    },
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function run(argv: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  const proc = Bun.spawn(argv, {
+    env: { ...process.env, ...opts.env }, cwd: opts.cwd,
+    stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
+    stdout: "pipe", stderr: "pipe",
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(everyMs);
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}

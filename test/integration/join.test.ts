@@ -1,0 +1,72 @@
+// Joining: a bad pin, a reused token and an expired one are refused on both sides;
+// `hostward dev` prints an ssh line that logs straight in.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TestCluster } from "../helpers/cluster.ts";
+import { CLI, freePort, run, startProc } from "../helpers/process.ts";
+
+let c: TestCluster;
+
+beforeAll(async () => {
+  c = new TestCluster();
+  await c.startAuth();
+}, 30_000);
+
+afterAll(() => c.close());
+
+async function agentConfig(name: string, token: string, pin: string): Promise<string> {
+  const path = join(c.dir, `${name}.toml`);
+  writeFileSync(path, `data_dir = "${c.dir}/${name}"\nauth_server = "${c.authAddr}"\njoin_token = "${token}"\nca_pin = "${pin}"\n[ssh]\nlisten = "127.0.0.1:${await freePort()}"\n`);
+  return path;
+}
+
+test("a mismatched CA pin is refused before anything is sent", async () => {
+  const { token } = await c.token();
+  const cfg = await agentConfig("badpin", token, "sha256:" + "0".repeat(64));
+  const r = await run([...CLI, "agent", "start", "--config", cfg]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain("does not match CA pin");
+  expect(existsSync(join(c.dir, "badpin", "identity"))).toBe(false);
+  // The token was never presented, so it still works.
+  const good = await agentConfig("goodpin", token, (await c.token()).ca_pin);
+  const p = startProc([...CLI, "agent", "start", "--config", good]);
+  await p.waitForOutput(/"agent started"/);
+  await p.stop();
+});
+
+test("a used, unknown or expired token is refused on both sides", async () => {
+  const { token, ca_pin } = await c.token();
+  const first = startProc([...CLI, "agent", "start", "--config", await agentConfig("first", token, ca_pin)]);
+  await first.waitForOutput(/"agent started"/);
+  await first.stop();
+  const again = await run([...CLI, "agent", "start", "--config", await agentConfig("second", token, ca_pin)]);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toContain("join token is already used");
+  const unknown = await run([...CLI, "agent", "start", "--config", await agentConfig("third", "f".repeat(48), ca_pin)]);
+  expect(unknown.stderr).toContain("join token is not valid");
+  const short = JSON.parse(await c.ctlOk("tokens", "add", "--ttl", "1ms", "--format", "json"));
+  const expired = await run([...CLI, "agent", "start", "--config", await agentConfig("fourth", short.token, ca_pin)]);
+  expect(expired.stderr).toContain("join token is expired");
+});
+
+test("hostward dev prints an ssh line that logs straight in, and a second run reuses the cluster", async () => {
+  const cwd = mkdtempSync(join(tmpdir(), "hostward-dev-"));
+  try {
+    const args = [...CLI, "dev", "--auth-port", String(await freePort()), "--ssh-port", String(await freePort())];
+    for (const round of [1, 2]) {
+      const dev = startProc(args, { cwd });
+      const line = (await dev.waitForOutput(/ssh -F \S+ node/, 30_000)).trim();
+      expect(line).toBe("ssh -F .hostward/ssh_config node");
+      const r = await run([...line.split(" "), "-o", "BatchMode=yes", "echo", `round${round}`, "&&", "id", "-un"], { cwd });
+      expect(r.stderr).not.toContain("Host key verification failed");
+      expect(r.stdout).toBe(`round${round}\nroot\n`);
+      const status = await run([...CLI, "ctl", "status"], { cwd });
+      expect(status.stdout).toContain("You:          admin");
+      expect(await dev.stop("SIGINT")).toBe(0);
+    }
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}, 90_000);
