@@ -19,6 +19,9 @@ export class FeedClient {
   #lastPong = 0;
   /** After a bad message: ask for a snapshot instead of resuming. */
   #forceSnapshot = false;
+  #synced!: () => void;
+  /** Resolves when the first catch-up message has been applied. */
+  readonly firstSync = new Promise<void>((r) => (this.#synced = r));
 
   constructor(private readonly api: ApiClient, private readonly view: ClusterView, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
 
@@ -69,6 +72,7 @@ export class FeedClient {
   #message(ws: WebSocket, text: string): void {
     try {
       this.#apply(JSON.parse(text));
+      this.#synced();
       this.#backoff = BACKOFF_MIN_MS;
       this.#forceSnapshot = false;
     } catch (e) {

@@ -1,38 +1,38 @@
 // One client connection: certificate authentication, then its session channels.
 // It can be closed at any moment with a reason that the client sees first.
 import type { AuthContext, Connection } from "ssh2";
-import type { Role } from "../core/resources.ts";
 import { verifySshSignature } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
+import type { AccessGuard, AccessSubject } from "./access-guard.ts";
 import { decideLogin } from "./cert-login.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { lookupOsUser, type OsUser } from "./os-user.ts";
 import { SessionChannel } from "./session-channel.ts";
 import { sendBanner, sendDisconnect } from "./ssh2-internals.ts";
 
+export interface ConnectionEvents {
+  rejected(c: SshConnection, reason: string, user: string | undefined, login: string): void;
+  sessionRejected(c: SshConnection, reason: string): void;
+  sessionStarted(c: SshConnection, s: SessionChannel): void;
+  sessionEnded(c: SshConnection, s: SessionChannel, exit: { code?: number; signal?: string }): void;
+  closed(c: SshConnection): void;
+}
+
 export interface ConnectionEnv {
   view: ClusterView;
-  serverId: string;
+  guard: AccessGuard;
   labels: Record<string, string>;
   localAddr: { ip: string; port: number };
   runningAsRoot: boolean;
   agentUser: string;
   log: Logger;
   now: () => Date;
-  events: {
-    rejected(c: SshConnection, reason: string, user: string | undefined, login: string): void;
-    sessionStarted(c: SshConnection, s: SessionChannel): void;
-    sessionEnded(c: SshConnection, s: SessionChannel, exit: { code?: number; signal?: string }): void;
-    closed(c: SshConnection): void;
-  };
+  events: ConnectionEvents;
 }
 
 export class SshConnection {
   readonly id = crypto.randomUUID();
-  user?: string;
-  login?: string;
-  roles: Role[] = [];
-  roleNames: string[] = [];
+  subject?: AccessSubject;
   osUser?: OsUser;
   readonly sessions = new Set<SessionChannel>();
   #closed = false;
@@ -52,9 +52,18 @@ export class SshConnection {
     return this.#closed;
   }
 
+  get user(): string | undefined {
+    return this.subject?.user;
+  }
+
+  get login(): string | undefined {
+    return this.subject?.login;
+  }
+
   /** Tells every session and the client why, then drops the connection. */
   close(reason: string): void {
     if (this.#closed) return;
+    this.#closed = true;
     for (const s of this.sessions) s.terminate(reason);
     try {
       sendDisconnect(this.client, reason);
@@ -67,22 +76,22 @@ export class SshConnection {
   #authenticate(ctx: AuthContext): void {
     if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
     const login = ctx.username;
-    const decision = decideLogin({ login, keyAlgo: ctx.key.algo, keyData: ctx.key.data, clientAddress: this.clientAddr.ip }, this.env.view,
-      { serverId: this.env.serverId, labels: this.env.labels }, this.env.now());
+    const decision = decideLogin({ login, keyAlgo: ctx.key.algo, keyData: ctx.key.data, clientAddress: this.clientAddr.ip },
+      this.env.view, this.env.guard, this.env.labels, this.env.now());
     if (!decision.ok && decision.plainKey) return ctx.reject(["publickey"]); // clients try their plain keys first
     if (!decision.ok) return this.#refuse(ctx, decision.reason, decision.user, login);
     if (!this.env.runningAsRoot && login !== this.env.agentUser) {
-      return this.#refuse(ctx, `this agent runs as ${this.env.agentUser} and can only serve that login`, decision.user, login);
+      return this.#refuse(ctx, `this agent runs as ${this.env.agentUser} and can only serve that login`, decision.subject.user, login);
     }
     const osUser = lookupOsUser(login);
-    if (!osUser) return this.#refuse(ctx, `no OS account named ${JSON.stringify(login)} on this host`, decision.user, login);
+    if (!osUser) return this.#refuse(ctx, `no OS account named ${JSON.stringify(login)} on this host`, decision.subject.user, login);
     if (!ctx.signature) return ctx.accept(); // the client's key query: it signs next
     if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
-      return this.#refuse(ctx, "signature does not verify with the certified key", decision.user, login);
+      return this.#refuse(ctx, "signature does not verify with the certified key", decision.subject.user, login);
     }
-    Object.assign(this, { user: decision.user, login, roles: decision.roles, osUser });
-    this.roleNames = this.env.view.users.get(decision.user)?.roles ?? [];
-    this.env.log.info("login", { conn: this.id, user: decision.user, login, client: this.clientAddr.ip, key_id: decision.cert.keyId });
+    this.subject = decision.subject;
+    this.osUser = osUser;
+    this.env.log.info("login", { conn: this.id, user: decision.subject.user, login, client: this.clientAddr.ip, key_id: decision.cert.keyId });
     ctx.accept();
   }
 
@@ -98,15 +107,15 @@ export class SshConnection {
   }
 
   #ready(): void {
-    const { osUser, user, login } = this;
-    if (!osUser || !user || !login) return void this.client.end();
+    const { osUser, subject } = this;
+    if (!osUser || !subject) return void this.client.end();
     this.client.on("session", (accept) => {
-      const channel = new SessionChannel(accept(), {
-        user, login, osUser,
+      new SessionChannel(accept(), {
+        user: subject.user, login: subject.login, osUser,
         sshConnection: `${this.clientAddr.ip} ${this.clientAddr.port} ${this.env.localAddr.ip} ${this.env.localAddr.port}`,
         switchUser: this.env.runningAsRoot,
         log: this.env.log,
-        admit: () => undefined,
+        admit: () => this.#admitSession(subject),
         started: (s) => {
           this.sessions.add(s);
           this.env.events.sessionStarted(this, s);
@@ -116,9 +125,14 @@ export class SshConnection {
           this.env.events.sessionEnded(this, s, exit);
         },
       });
-      void channel;
     });
     this.client.on("tcpip", (_accept, reject) => reject());
     this.client.on("request", (_accept, reject) => reject?.());
+  }
+
+  #admitSession(subject: AccessSubject): string | undefined {
+    const refusal = this.env.guard.check(subject);
+    if (refusal) this.env.events.sessionRejected(this, refusal);
+    return refusal ? `hostward: ${refusal}` : undefined;
   }
 }

@@ -1,21 +1,29 @@
 // `hostward agent start`: joins (once) or loads the node identity, starts from the
-// cached cluster view, follows the change feed, heartbeats, and serves SSH.
+// cached cluster view, follows the change feed, heartbeats, enforces locks, serves SSH.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConfig } from "../core/config.ts";
 import { formatHostPort } from "../core/host-port.ts";
+import { lockMessage } from "../core/lock-match.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import { writeFileAtomic } from "../platform/fs-atomic.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
-import { Metrics } from "../platform/metrics.ts";
-import { currentOsUser } from "./os-user.ts";
+import { AccessGuard } from "./access-guard.ts";
+import { agentMetrics } from "./agent-metrics.ts";
+import { AuditOutbox } from "./audit-outbox.ts";
 import { ClusterView } from "./cluster-view.ts";
 import { FeedClient } from "./feed-client.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { LockEnforcer } from "./lock-enforcer.ts";
 import { loadOrJoin, type NodeIdentity } from "./node-identity.ts";
+import { currentOsUser } from "./os-user.ts";
+import type { ConnectionEvents } from "./ssh-connection.ts";
 import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
+
+/** How long a starting agent waits for the change feed before serving from its cache. */
+const FIRST_SYNC_WAIT_MS = 5_000;
 
 export interface RunningAgent {
   serverId: string;
@@ -25,50 +33,72 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export async function startAgent(cfg: AgentConfig, log: Logger = createLogger(cfg.logLevel, { component: "agent" })): Promise<RunningAgent> {
+export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogger(cfg.logLevel, { component: "agent" })): Promise<RunningAgent> {
   const node = await loadOrJoin(cfg);
-  log = log.child({ server_id: node.serverId });
+  const log = baseLog.child({ server_id: node.serverId });
   const viewDb = new ViewDb(join(cfg.dataDir, "agent.db"));
   const view = new ClusterView(viewDb);
+  const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log);
   const hostCert = await currentHostCert(cfg, node, log);
   const feed = new FeedClient(node.api, view, log);
   feed.start();
-  const metrics = new Metrics();
-  const rejections = metrics.counter("hostward_agent_rejections_total", "Refused logins and sessions, by kind.");
+  // Serve from the cache only if the auth service does not answer soon: a lock made
+  // while this agent was down must hold from its first connection.
+  await Promise.race([feed.firstSync, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
+  const guard = new AccessGuard(view, node.serverId);
+  const counters = { rejected: (_r: string) => {} };
+  const events = auditEvents(outbox, (r) => counters.rejected(r));
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
-    {
-      view, serverId: node.serverId, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(),
-      events: {
-        rejected: (_c, reason) => rejections({ reason: reason.split(":")[0]!.slice(0, 40) }),
-        sessionStarted: (c, s) => log.info("session start", { conn: c.id, session: s.id, user: c.user, login: c.login, kind: s.kind }),
-        sessionEnded: (c, s, exit) => log.info("session end", { conn: c.id, session: s.id, user: c.user, ...exit }),
-        closed: () => {},
-      },
-    },
+    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events },
     log,
   );
+  const enforcer = new LockEnforcer(view, guard, () => ssh.connections, (c, reason) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: c.user, login: c.login, reason }), log);
+  enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
   const heartbeat = new Heartbeat(node.api, cfg.ssh.advertiseAddr ?? formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);
   heartbeat.start();
-  metrics.gauge("hostward_agent_connections", "Live SSH connections.", () => ssh.connections.size);
-  metrics.gauge("hostward_agent_sessions", "Live session channels.", () => [...ssh.connections].reduce((n, c) => n + c.sessions.size, 0));
-  metrics.gauge("hostward_agent_lock_view_age_seconds", "Seconds since the lock view last synced.", () => view.lastSyncedAt ? (Date.now() - view.lastSyncedAt.getTime()) / 1000 : -1);
-  metrics.gauge("hostward_agent_locks", "Locks held in the view.", () => view.locks.size);
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, {
-    ready: () => (feed.connected || view.rev > 0 ? { ok: true } : { ok: false, reason: "cluster view never synced" }),
-    metrics: () => metrics.render(),
-  }) : undefined;
-  log.info("agent started", { ssh: formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), auth_server: node.identity.authServer });
+  outbox.start();
+  const metrics = agentMetrics({ ssh, view, outbox, guard });
+  counters.rejected = metrics.rejected;
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed), metrics: () => metrics.registry.render() }) : undefined;
+  log.info("agent started", { ssh: formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), auth_server: node.identity.authServer, synced: feed.connected });
   return {
     serverId: node.serverId, sshPort, view, ssh,
     async stop() {
+      enforcer.stop();
       feed.stop();
       heartbeat.stop();
+      outbox.stop();
       diag?.stop(true);
       await ssh.stop();
       viewDb.close();
     },
+  };
+}
+
+function readiness(view: ClusterView, guard: AccessGuard, feed: FeedClient): { ok: boolean; reason?: string } {
+  const nodeLock = guard.nodeLock();
+  if (nodeLock) return { ok: false, reason: `node is locked: ${lockMessage(nodeLock)}` };
+  if (view.rev === 0) return { ok: false, reason: "cluster view never synced" };
+  if (guard.isStale()) return { ok: false, reason: guard.staleMessage() };
+  return { ok: true, reason: feed.connected ? undefined : "change feed reconnecting" };
+}
+
+function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => void): ConnectionEvents {
+  const rejected = (user: string | undefined, login: string | undefined, reason: string) => {
+    countRejection(reason);
+    outbox.emit({ event: "session.rejected", code: "T1006W", user, login, reason });
+  };
+  return {
+    rejected: (_c, reason, user, login) => rejected(user, login, reason),
+    sessionRejected: (c, reason) => rejected(c.user, c.login, reason),
+    sessionStarted: (c, s) => {
+      outbox.emit({ event: "session.start", code: "T2000I", user: c.user, login: c.login, sid: s.id, session_kind: s.kind, client: c.clientAddr.ip });
+      if (s.command !== undefined) outbox.emit({ event: "exec", code: "T3002I", user: c.user, login: c.login, sid: s.id, command: s.command });
+    },
+    sessionEnded: (c, s, exit) => outbox.emit({ event: "session.end", code: "T2004I", user: c.user, login: c.login, sid: s.id, exit_code: exit.code, exit_signal: exit.signal }),
+    closed: () => {},
   };
 }
 

@@ -15,6 +15,7 @@ import { AuthService } from "./auth-service.ts";
 import { ensureAdminIdentity } from "./admin-identity.ts";
 import { ReplayGuard } from "./replay-guard.ts";
 import { adminRoutes } from "./routes/admin-routes.ts";
+import { eventRoutes } from "./routes/event-routes.ts";
 import { nodeRoutes } from "./routes/node-routes.ts";
 import { publicRoutes } from "./routes/public-routes.ts";
 import { resourceRoutes } from "./routes/resource-routes.ts";
@@ -44,7 +45,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const hub = new WatchHub(store, () => [cas.user.publicLine], log);
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
-  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem)];
+  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes()];
   const api = createApi(routes, svc, { store, userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,

@@ -1,0 +1,112 @@
+// Foundation benchmark: hostward's agent beside OpenSSH's sshd on loopback, measured in
+// the same run — login latency (`ssh node true`) and exec stdout throughput (1 GiB).
+// Writes bench/results/foundation.json and prints a table.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { foundationReport, foundationTable, type Measurements } from "./foundation-report.ts";
+import { hostwardCommand } from "./hostward-build.ts";
+import { startHostward, type HostwardCluster } from "./hostward-cluster.ts";
+import { machineInfo } from "./machine-info.ts";
+import { loginMs, negotiatedCipher, streamThroughput, type SshTarget, type StreamResult } from "./ssh-client.ts";
+import { ensureSshd, startSshd, type Sshd } from "./sshd.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const RESULTS = join(ROOT, "bench", "results", "foundation.json");
+const LOGIN_RUNS = 100;
+const LOGIN_WARMUP = 3;
+const LOGIN_TIMEOUT_MS = 10_000;
+const LOGIN_BUDGET_MS = 120_000;
+const STREAM_BYTES = 1024 * 1024 * 1024;
+const STREAM_ROUNDS = 3;
+const STREAM_TIMEOUT_MS = 120_000;
+const STREAM_BUDGET_MS = 150_000;
+
+export async function run(): Promise<object> {
+  const source = process.env.HOSTWARD_BENCH_SOURCE === "head" ? "head" : "worktree";
+  await ensureSshd();
+  const machine = await machineInfo(ROOT);
+  const dir = mkdtempSync(join(tmpdir(), "hostward-bench-"));
+  let hw: HostwardCluster | undefined;
+  let sshd: Sshd | undefined;
+  try {
+    const hostward = await hostwardCommand(ROOT, source, dir);
+    log(`hostward: ${hostward.mode} from ${source} (${hostward.note})${hostward.srcDirty ? "; src/ has uncommitted changes" : ""}`);
+    hw = await startHostward(join(dir, "hostward"), hostward, ROOT);
+    mkdirSync(join(dir, "sshd"), { mode: 0o700 });
+    sshd = await startSshd(join(dir, "sshd"), userInfo().username);
+    const m = await measure(hw.target, sshd.target).catch((e: Error) => {
+      const hint = hostward.srcDirty && source === "worktree" ? " (src/ has uncommitted changes; HOSTWARD_BENCH_SOURCE=head benchmarks HEAD instead)" : "";
+      throw new Error(e.message + hint);
+    });
+    const report = foundationReport(m, machine, hostward);
+    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+    writeFileSync(RESULTS, JSON.stringify(report, null, 2) + "\n");
+    console.log(foundationTable(report));
+    console.log(`\nwrote ${relative(process.cwd(), RESULTS) || RESULTS}`);
+    return report;
+  } finally {
+    await hw?.service.stop();
+    await sshd?.service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(hostward: SshTarget, sshd: SshTarget): Promise<Measurements> {
+  const hwCipher = await negotiatedCipher(hostward, LOGIN_TIMEOUT_MS);
+  const sshdCipher = await negotiatedCipher(sshd, LOGIN_TIMEOUT_MS);
+  // The same sshd with the client limited to hostward's cipher, to separate the cost of
+  // the cipher from the cost of the server.
+  const sameCipher: SshTarget = { ...sshd, name: "sshd-same-cipher", clientOptions: ["-o", `Ciphers=${hwCipher}`] };
+  const sameCipherName = await negotiatedCipher(sameCipher, LOGIN_TIMEOUT_MS);
+  log(`ciphers: hostward ${hwCipher}, sshd ${sshdCipher}, sshd-same-cipher ${sameCipherName}`);
+  const logins = await interleavedLogins([hostward, sshd]);
+  const streams = await interleavedStreams([hostward, sshd, sameCipher]);
+  return {
+    ciphers: { hostward: hwCipher, sshd: sshdCipher, sshdSameCipher: sameCipherName },
+    login: { runs: LOGIN_RUNS, warmup: LOGIN_WARMUP, hostward: logins[0]!, sshd: logins[1]! },
+    stream: { bytes: STREAM_BYTES, hostward: streams[0]!, sshd: streams[1]!, sshdSameCipher: streams[2]! },
+  };
+}
+
+/** `ssh node true` against each target in turn, order alternating each round. */
+async function interleavedLogins(targets: SshTarget[]): Promise<number[][]> {
+  const samples = targets.map(() => [] as number[]);
+  const deadline = performance.now() + LOGIN_BUDGET_MS;
+  for (let round = 0; round < LOGIN_WARMUP + LOGIN_RUNS; round++) {
+    if (performance.now() > deadline) {
+      log(`login: time budget of ${LOGIN_BUDGET_MS / 1000} s used up after ${round} rounds`);
+      break;
+    }
+    const order = round % 2 === 0 ? targets.keys() : [...targets.keys()].reverse();
+    for (const i of order) {
+      const ms = await loginMs(targets[i]!, LOGIN_TIMEOUT_MS);
+      if (round >= LOGIN_WARMUP) samples[i]!.push(ms);
+    }
+  }
+  log(`login: ${samples[0]!.length} timed runs per side after ${LOGIN_WARMUP} warm-up runs`);
+  return samples;
+}
+
+/** STREAM_BYTES through exec stdout from each target in turn, STREAM_ROUNDS rounds. */
+async function interleavedStreams(targets: SshTarget[]): Promise<StreamResult[][]> {
+  const results = targets.map(() => [] as StreamResult[]);
+  const deadline = performance.now() + STREAM_BUDGET_MS;
+  for (let round = 0; round < STREAM_ROUNDS; round++) {
+    if (round > 0 && performance.now() > deadline) {
+      log(`stream: time budget of ${STREAM_BUDGET_MS / 1000} s used up after ${round} rounds`);
+      break;
+    }
+    for (const [i, t] of targets.entries()) {
+      const r = await streamThroughput(t, STREAM_BYTES, STREAM_TIMEOUT_MS);
+      log(`stream: round ${round + 1} ${t.name}: ${r.mibPerSec.toFixed(1)} MiB/s (${r.seconds.toFixed(2)} s)`);
+      results[i]!.push(r);
+    }
+  }
+  return results;
+}
+
+function log(s: string): void {
+  console.error(`[foundation] ${s}`);
+}
