@@ -2,13 +2,14 @@
 // the same run — login latency (`ssh node true`) and exec stdout throughput (1 GiB).
 // Writes bench/results/foundation.json and prints a table.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { foundationReport, foundationTable, type Measurements } from "./foundation-report.ts";
 import { hostwardCommand } from "./hostward-build.ts";
 import { startHostward, type HostwardCluster } from "./hostward-cluster.ts";
 import { machineInfo } from "./machine-info.ts";
+import { runCaptured } from "./run-captured.ts";
 import { loginMs, negotiatedCipher, streamThroughput, type SshTarget, type StreamResult } from "./ssh-client.ts";
 import { ensureSshd, startSshd, type Sshd } from "./sshd.ts";
 
@@ -35,7 +36,7 @@ export async function run(): Promise<object> {
     log(`hostward: ${hostward.mode} from ${source} (${hostward.note})${hostward.srcDirty ? "; src/ has uncommitted changes" : ""}`);
     hw = await startHostward(join(dir, "hostward"), hostward, ROOT);
     mkdirSync(join(dir, "sshd"), { mode: 0o700 });
-    sshd = await startSshd(join(dir, "sshd"), userInfo().username);
+    sshd = await startSshd(join(dir, "sshd"), await loginName());
     const m = await measure(hw.target, sshd.target).catch((e: Error) => {
       const hint = hostward.srcDirty && source === "worktree" ? " (src/ has uncommitted changes; HOSTWARD_BENCH_SOURCE=head benchmarks HEAD instead)" : "";
       throw new Error(e.message + hint);
@@ -105,6 +106,13 @@ async function interleavedStreams(targets: SshTarget[]): Promise<StreamResult[][
     }
   }
   return results;
+}
+
+/** The current user's name, as hostward dev logs in (os.userInfo() under Bun can say "unknown"). */
+async function loginName(): Promise<string> {
+  const r = await runCaptured(["id", "-un"], 10_000);
+  if (r.code !== 0 || !r.stdout.trim()) throw new Error("cannot find the current user's name (id -un)");
+  return r.stdout.trim();
 }
 
 function log(s: string): void {

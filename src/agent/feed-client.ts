@@ -20,8 +20,8 @@ export class FeedClient {
   /** After a bad message: ask for a snapshot instead of resuming. */
   #forceSnapshot = false;
   #synced!: () => void;
-  /** Resolves when the first catch-up message has been applied. */
-  readonly firstSync = new Promise<void>((r) => (this.#synced = r));
+  /** Resolves when the first catch-up has been applied, or the first attempt failed. */
+  readonly firstAttempt = new Promise<void>((r) => (this.#synced = r));
 
   constructor(private readonly api: ApiClient, private readonly view: ClusterView, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
 
@@ -107,6 +107,7 @@ export class FeedClient {
 
   #closed(ws: WebSocket): void {
     if (this.#ws !== ws) return;
+    this.#synced();
     this.connected = false;
     clearInterval(this.#timer);
     if (this.#stopped) return;

@@ -44,7 +44,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   feed.start();
   // Serve from the cache only if the auth service does not answer soon: a lock made
   // while this agent was down must hold from its first connection.
-  await Promise.race([feed.firstSync, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
+  await Promise.race([feed.firstAttempt, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
   const guard = new AccessGuard(view, node.serverId);
   const counters = { rejected: (_r: string) => {} };
   const events = auditEvents(outbox, (r) => counters.rejected(r));

@@ -3,6 +3,7 @@
 import type { Server } from "bun";
 import { ruleAllows } from "../core/access-policy.ts";
 import type { ApiResource, Verb } from "../core/resources.ts";
+import { ValidationError } from "../core/validation-error.ts";
 import type { Logger } from "../platform/logger.ts";
 import { authenticate, type AuthenticateDeps, type Caller } from "./authenticate.ts";
 import { HttpError, forbidden, notFound } from "./http-error.ts";
@@ -63,6 +64,7 @@ function authorizeCaller(caller: Caller, resource: ApiResource, verb: Verb, svc:
 
 function errorResponse(e: unknown, log: Logger, req: Request, url: URL): Response {
   if (e instanceof HttpError) return Response.json({ error: e.message }, { status: e.status });
+  if (e instanceof ValidationError) return Response.json({ error: e.message }, { status: 400 });
   log.error("request failed", { method: req.method, path: url.pathname, error: e as Error });
   return Response.json({ error: "internal error" }, { status: 500 });
 }

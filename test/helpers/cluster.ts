@@ -15,7 +15,8 @@ export interface Agent {
   serverId(): string;
   restart(): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number>;
-  start(): Promise<void>;
+  /** Starts the process; waits for /readyz unless `ready` is false (a locked or stale node is not ready). */
+  start(opts?: { ready?: boolean }): Promise<void>;
 }
 
 export interface SshUser {
@@ -78,10 +79,10 @@ export class TestCluster {
       name, dir, sshPort, diagPort, configPath,
       proc: undefined as unknown as Proc,
       serverId: () => readFileSync(join(dir, "host_uuid"), "utf8").trim(),
-      start: async () => {
+      start: async (opts = {}) => {
         agent.proc = startProc([...CLI, "agent", "start", "--config", configPath]);
         await agent.proc.waitForOutput(/"agent started"/, 20_000);
-        await waitFor(() => httpOk(`http://127.0.0.1:${diagPort}/readyz`), 10_000, `${name} ready`);
+        if (opts.ready !== false) await waitFor(() => httpOk(`http://127.0.0.1:${diagPort}/readyz`), 10_000, `${name} ready`);
       },
       stop: (signal) => agent.proc.stop(signal),
       restart: async () => {
