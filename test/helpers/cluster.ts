@@ -13,7 +13,7 @@ export interface Agent {
   configPath: string;
   proc: Proc;
   serverId(): string;
-  restart(): Promise<void>;
+  restart(opts?: { ready?: boolean }): Promise<void>;
   stop(signal?: NodeJS.Signals): Promise<number>;
   /** Starts the process; waits for /readyz unless `ready` is false (a locked or stale node is not ready). */
   start(opts?: { ready?: boolean }): Promise<void>;
@@ -85,9 +85,9 @@ export class TestCluster {
         if (opts.ready !== false) await waitFor(() => httpOk(`http://127.0.0.1:${diagPort}/readyz`), 10_000, `${name} ready`);
       },
       stop: (signal) => agent.proc.stop(signal),
-      restart: async () => {
+      restart: async (opts) => {
         await agent.proc.stop();
-        await agent.start();
+        await agent.start(opts);
       },
     };
     await agent.start();
