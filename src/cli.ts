@@ -7,6 +7,7 @@ import { ValidationError } from "./core/validation-error.ts";
 import { startAgent } from "./agent/start.ts";
 import { startAuth } from "./auth/start.ts";
 import { runCtl } from "./ctl/ctl.ts";
+import { runLogin } from "./ctl/login.ts";
 import { CliError, usage } from "./ctl/ctl-error.ts";
 import { runDev } from "./dev/dev.ts";
 import { ApiError } from "./platform/api-client.ts";
@@ -17,6 +18,7 @@ const USAGE = `usage: hostward COMMAND
   auth start [--config FILE]     run the auth service (control plane)
   agent start [--config FILE]    run the node agent
   ctl ...                        operator commands (hostward ctl for the list)
+  login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
   dev [--dir .hostward]          a whole cluster on this machine for a first look
   version                        print version, commit and Bun version`;
 
@@ -26,6 +28,7 @@ async function main(argv: string[]): Promise<void> {
     case "auth": return serve(rest, "auth");
     case "agent": return serve(rest, "agent");
     case "ctl": return runCtl(rest, process.env);
+    case "login": return runLogin(rest, process.env);
     case "dev": return runDev(rest);
     case "version":
     case "--version":

@@ -9,6 +9,7 @@ import type { Logger } from "../platform/logger.ts";
 import { badRequest, conflict, forbidden, notFound, unauthorized } from "./http-error.ts";
 import type { SshCas } from "./ssh-cas.ts";
 import type { AuditEvent, NodeRecord, Store } from "./store.ts";
+import { guardLastAdmin } from "./admin-guard.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
 import type { WatchHub } from "./watch-hub.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
@@ -46,6 +47,7 @@ export class AuthService {
     const r = parseResource(obj, source, { now: this.now(), newName: randomUUID });
     const stored = r.kind === "lock" ? { ...r, createdBy: actor, createdAt: this.now() } : r;
     if (r.kind === "user") this.#requireRoles(r.roles);
+    guardLastAdmin(this.store, { put: stored });
     const rev = this.store.putResource(stored);
     this.#publish(rev);
     if (stored.kind === "lock") this.audit({ event: "lock.created", code: "TLK00I", user: actor, name: stored.name, target: stored.target, message: stored.message ?? "" });
@@ -54,6 +56,7 @@ export class AuthService {
 
   deleteResource(kind: ResourceKind, name: string, actor: string): void {
     if (kind === "cluster_config") throw badRequest("cluster_config cannot be deleted; create it again to change it");
+    guardLastAdmin(this.store, { delete: { kind, name } });
     const rev = this.store.deleteResource(kind, name);
     if (rev === undefined) throw notFound(`${kind} ${JSON.stringify(name)} not found`);
     this.#publish(rev);

@@ -4,7 +4,7 @@ import { parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
 import { usage } from "./ctl-error.ts";
 import { events } from "./events.ts";
-import { clientFor, identityPath } from "./identity-selection.ts";
+import { clientFor, selectIdentity } from "./identity-selection.ts";
 import { knownHosts } from "./known-hosts.ts";
 import { lock, unlock } from "./lock.ts";
 import { nodes } from "./nodes.ts";
@@ -29,7 +29,7 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
   const command = name ? COMMANDS[name] : undefined;
   if (!command) throw usage(name ? `unknown ctl command "${name}"\n${CTL_USAGE}` : CTL_USAGE);
   let client: ReturnType<typeof clientFor> | undefined;
-  await command(argv.slice(at + 1), { client: () => (client ??= clientFor(identityPath(values.identity, env), values.auth)) });
+  await command(argv.slice(at + 1), { client: () => (client ??= clientFor(selectIdentity(values.identity, env), values.auth)) });
 }
 
 function isFlagValue(argv: string[], i: number): boolean {

@@ -1,30 +1,62 @@
-// Finds who `ctl` acts as, in order: --identity FILE, $HOSTWARD_IDENTITY,
-// ./.hostward/admin.identity (a dev cluster), /var/lib/hostward/auth/admin.identity.
-import { existsSync } from "node:fs";
+// Finds who `ctl` acts as, in order: --identity FILE, $HOSTWARD_IDENTITY, the
+// person's profile from `hostward login` (~/.hostward/profile.toml), a dev cluster's
+// ./.hostward/admin.identity, then /var/lib/hostward/auth/admin.identity.
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { decodeOpenSshPrivateKey } from "../core/openssh-private-key.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
+import { parseCertificate } from "../core/sshcert.ts";
 import { ApiClient } from "../platform/api-client.ts";
 import { readIdentity } from "../platform/identity-file.ts";
+import { profilePath, readProfile } from "../platform/profile-file.ts";
 import { CliError } from "./ctl-error.ts";
 
-export const DEFAULT_IDENTITY_PATHS = ["./.hostward/admin.identity", "/var/lib/hostward/auth/admin.identity"];
+export const ADMIN_IDENTITY_PATHS = ["./.hostward/admin.identity", "/var/lib/hostward/auth/admin.identity"];
 
-export function identityPath(flag: string | undefined, env: Record<string, string | undefined>): string {
-  if (flag) return flag;
-  if (env.HOSTWARD_IDENTITY) return env.HOSTWARD_IDENTITY;
-  const found = DEFAULT_IDENTITY_PATHS.find((p) => existsSync(p));
-  if (!found) throw new CliError(`no identity: pass --identity FILE or set HOSTWARD_IDENTITY (looked in ${DEFAULT_IDENTITY_PATHS.join(", ")})`);
-  return found;
+export type IdentitySource = { kind: "identity"; path: string } | { kind: "profile"; path: string };
+
+export function selectIdentity(flag: string | undefined, env: Record<string, string | undefined>): IdentitySource {
+  if (flag) return { kind: "identity", path: flag };
+  if (env.HOSTWARD_IDENTITY) return { kind: "identity", path: env.HOSTWARD_IDENTITY };
+  const profile = profilePath(env);
+  if (existsSync(profile)) return { kind: "profile", path: profile };
+  const found = ADMIN_IDENTITY_PATHS.find((p) => existsSync(p));
+  if (!found) throw new CliError(`no identity: run \`hostward login\`, pass --identity FILE or set HOSTWARD_IDENTITY (looked in ${profile}, ${ADMIN_IDENTITY_PATHS.join(", ")})`);
+  return { kind: "identity", path: found };
 }
 
-export function clientFor(path: string, authOverride?: string): ApiClient {
-  let id;
+export function clientFor(src: IdentitySource, authOverride?: string): ApiClient {
   try {
-    id = readIdentity(path);
+    if (src.kind === "identity") {
+      const id = readIdentity(src.path);
+      if (!id.cert) throw new CliError(`${src.path}: no certificate in identity file`);
+      return client(authOverride ?? id.authServer, id.caCertPem, id.cert, id.keyPem, src.path);
+    }
+    const p = readProfile(src.path);
+    return client(authOverride ?? p.authServer, p.caCertPem, readText(p.certPath), readText(p.keyPath), p.certPath);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw new CliError((e as Error).message);
   }
-  if (!id.cert) throw new CliError(`${path}: no certificate in identity file`);
-  const cert = Buffer.from(parseAuthorizedKeyLine(id.cert).blob).toString("base64");
-  return new ApiClient(authOverride ?? id.authServer, id.caCertPem, { subject: { cert }, privateKey: decodeOpenSshPrivateKey(id.keyPem) });
+}
+
+function client(authServer: string, caCertPem: string, certLine: string, keyPem: string, certSource: string): ApiClient {
+  const blob = parseAuthorizedKeyLine(certLine.trim()).blob;
+  const validBefore = Number(parseCertificate(blob).validBefore) * 1000;
+  if (validBefore < Date.now()) {
+    throw new CliError(`your certificate (${certSource}) expired at ${new Date(validBefore).toISOString()}: ask an admin for a new one (hostward ctl users sign NAME --pubkey KEY.pub)`);
+  }
+  return new ApiClient(authServer, caCertPem, { subject: { cert: Buffer.from(blob).toString("base64") }, privateKey: decodeOpenSshPrivateKey(keyPem) });
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw new CliError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
+}
+
+export function ensureDir(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
 }

@@ -46,7 +46,8 @@ export class ApiClient {
     return { ca: this.caCertPem, checkServerIdentity: () => undefined };
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T = unknown>(method: string, rawPath: string, body?: unknown): Promise<T> {
+    const path = normalizePath(rawPath);
     const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.signer) headers.authorization = this.authorization(method, path, bytes);
@@ -72,8 +73,14 @@ export class ApiClient {
   /** The signed header for one request (also used for the WebSocket upgrade). */
   authorization(method: string, path: string, body: Uint8Array = new Uint8Array()): string {
     if (!this.signer) throw new Error("no identity to sign requests with");
-    const payload = { v: 1 as const, sub: this.signer.subject, iat: Date.now(), nonce: randomBytes(16).toString("hex"), m: method, p: path, bh: bodyHash(body) };
+    const payload = { v: 1 as const, sub: this.signer.subject, iat: Date.now(), nonce: randomBytes(16).toString("hex"), m: method, p: normalizePath(path), bh: bodyHash(body) };
     const key = this.signer.privateKey;
     return encodeToken(payload, (data) => signEd25519(key, data));
   }
+}
+
+/** The path as the server will see it (e.g. a bare trailing "?" dropped), so the signed token matches. */
+function normalizePath(path: string): string {
+  const u = new URL(path, "https://auth.invalid");
+  return u.pathname + u.search;
 }
