@@ -62,6 +62,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const metrics = agentMetrics({ ssh, view, outbox, guard });
   counters.rejected = metrics.rejected;
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed), metrics: () => metrics.registry.render() }) : undefined;
+  if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });
   log.info("agent started", { ssh: formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), auth_server: node.identity.authServer, synced: feed.connected });
   return {
     serverId: node.serverId, sshPort, view, ssh,
