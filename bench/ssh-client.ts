@@ -30,12 +30,22 @@ export async function loginMs(t: SshTarget, timeoutMs: number): Promise<number> 
   return r.ms;
 }
 
-/** The server->client cipher from `ssh -v` ("kex: server->client cipher: …"). */
-export async function negotiatedCipher(t: SshTarget, timeoutMs: number): Promise<string> {
+export interface Negotiated {
+  kex: string;
+  hostKey: string;
+  cipher: string;
+}
+
+/** Key exchange, host key algorithm and server->client cipher, from `ssh -v` ("kex: …" lines). */
+export async function negotiated(t: SshTarget, timeoutMs: number): Promise<Negotiated> {
   const r = await runCaptured(sshCommand(t, "true", ["-v"]), timeoutMs);
-  const m = r.stderr.match(/kex: server->client cipher: (\S+)/);
-  if (r.code !== 0 || !m) throw new Error(`${t.name}: cannot read the negotiated cipher (exit ${r.code}): ${tail(r.stderr)}`);
-  return m[1]!;
+  const kex = r.stderr.match(/kex: algorithm: (\S+)/)?.[1];
+  const hostKey = r.stderr.match(/kex: host key algorithm: (\S+)/)?.[1];
+  const cipher = r.stderr.match(/kex: server->client cipher: (\S+)/)?.[1];
+  if (r.code !== 0 || !kex || !hostKey || !cipher) {
+    throw new Error(`${t.name}: ssh -v true failed or named no algorithms (exit ${r.code}): ${tail(r.stderr)}`);
+  }
+  return { kex, hostKey, cipher };
 }
 
 // The counter is a shell pipeline so it costs little CPU (a Bun reader would compete
