@@ -1,29 +1,23 @@
 // The agent's Prometheus metrics (DESIGN §8): connections, sessions, rejections by
-// reason, lock-view age, locks held, audit outbox depth.
+// reason, lock-view age, locks held, audit outbox depth, session control leases.
+import { refusalKind } from "../core/refusal-kind.ts";
 import { Metrics } from "../platform/metrics.ts";
 import type { AccessGuard } from "./access-guard.ts";
 import type { AuditOutbox } from "./audit-outbox.ts";
 import type { ClusterView } from "./cluster-view.ts";
+import type { ConnectionLeases } from "./connection-leases.ts";
 import type { SshServer } from "./ssh-server.ts";
 
-export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard }) {
+export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases }) {
   const registry = new Metrics();
   const count = registry.counter("hostward_agent_rejections_total", "Refused logins and session channels, by reason.");
-  const { ssh, view, outbox, guard } = deps;
+  const { ssh, view, outbox, guard, leases } = deps;
   registry.gauge("hostward_agent_connections", "Live SSH connections.", () => ssh.connections.size);
   registry.gauge("hostward_agent_sessions", "Live session channels.", () => [...ssh.connections].reduce((n, c) => n + c.sessions.size, 0));
+  registry.gauge("hostward_agent_leases", "max_connections leases this agent holds (one per limited live connection).", () => leases.size);
   registry.gauge("hostward_agent_lock_view_age_seconds", "Seconds since the lock view last synced (-1: never).", () => view.lastSyncedAt ? (Date.now() - view.lastSyncedAt.getTime()) / 1000 : -1);
   registry.gauge("hostward_agent_lock_view_stale", "1 when the lock view is older than lock_max_staleness.", () => (guard.isStale() ? 1 : 0));
   registry.gauge("hostward_agent_locks", "Locks held in the view.", () => view.locks.size);
   registry.gauge("hostward_agent_outbox_depth", "Audit events waiting to be shipped.", () => outbox.depth());
-  return { registry, rejected: (reason: string) => count({ reason: reasonKind(reason) }) };
-}
-
-/** A bounded label: the kind of refusal, never user names or free text. */
-function reasonKind(reason: string): string {
-  if (reason.startsWith("lock targeting")) return "lock";
-  if (reason.startsWith("preventive lock-out")) return "stale_view";
-  if (reason.startsWith("certificate") || reason.includes("principal") || reason.startsWith("malformed")) return "certificate";
-  if (reason.includes("not allowed") || reason.includes("denied") || reason.includes("not known")) return "policy";
-  return "other";
+  return { registry, rejected: (reason: string) => count({ reason: refusalKind(reason) }) };
 }

@@ -3,10 +3,14 @@
 // store drops duplicates by uid, so an outage or a restart loses none.
 import type { Database } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
-import type { ApiClient } from "../platform/api-client.ts";
+import { ApiError, type ApiClient } from "../platform/api-client.ts";
 import type { Logger } from "../platform/logger.ts";
 
 const BATCH = 500;
+/** Well under the auth API's 1 MiB body limit, so no batch is refused for its size. */
+const BATCH_BYTES = 512 * 1024;
+/** Long strings (a command line can be huge) are cut so every event stays under the auth service's 16 KiB. */
+const MAX_STRING = 4096;
 const IDLE_MS = 1_000;
 const RETRY_MAX_MS = 10_000;
 
@@ -24,10 +28,12 @@ export class AuditOutbox {
 
   constructor(private readonly db: Database, private readonly api: ApiClient, private readonly serverId: string, private readonly log: Logger) {
     db.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL)");
+    // Events the auth service refused as malformed: kept for inspection, never retried forever.
+    db.exec("CREATE TABLE IF NOT EXISTS outbox_refused (seq INTEGER PRIMARY KEY, data TEXT NOT NULL, error TEXT NOT NULL)");
   }
 
   emit(fields: AuditFields): void {
-    const e = { uid: randomUUID(), time: new Date().toISOString(), server_id: this.serverId, proto: "ssh", ...fields };
+    const e = { uid: randomUUID(), time: new Date().toISOString(), server_id: this.serverId, proto: "ssh", ...truncated(fields) };
     this.db.query("INSERT INTO outbox (data) VALUES (?)").run(JSON.stringify(e));
     this.#soon();
   }
@@ -48,15 +54,39 @@ export class AuditOutbox {
   /** Sends everything queued; resolves when the queue is empty or a send failed. */
   async flush(): Promise<boolean> {
     for (;;) {
-      const rows = this.db.query<{ seq: number; data: string }, [number]>("SELECT seq, data FROM outbox ORDER BY seq LIMIT ?").all(BATCH);
+      const rows = this.#nextBatch();
       if (rows.length === 0) return true;
       try {
-        await this.api.request("POST", "/v1/events", { events: rows.map((r) => JSON.parse(r.data)) });
+        await this.#send(rows);
       } catch (e) {
         this.log.debug("audit events not delivered yet", { error: e as Error, queued: this.depth() });
         return false;
       }
       this.db.query("DELETE FROM outbox WHERE seq <= ?").run(rows.at(-1)!.seq);
+    }
+  }
+
+  #nextBatch(): { seq: number; data: string }[] {
+    const rows = this.db.query<{ seq: number; data: string }, [number]>("SELECT seq, data FROM outbox ORDER BY seq LIMIT ?").all(BATCH);
+    let bytes = 0;
+    const n = rows.findIndex((r) => (bytes += r.data.length) > BATCH_BYTES);
+    return n === -1 ? rows : rows.slice(0, Math.max(1, n));
+  }
+
+  /** A batch the auth service refuses as malformed is split so one bad event cannot block the rest. */
+  async #send(rows: { seq: number; data: string }[]): Promise<void> {
+    try {
+      await this.api.request("POST", "/v1/events", { events: rows.map((r) => JSON.parse(r.data)) });
+    } catch (e) {
+      const malformed = e instanceof ApiError && (e.status === 400 || e.status === 413);
+      if (!malformed) throw e;
+      if (rows.length > 1) {
+        const half = Math.ceil(rows.length / 2);
+        await this.#send(rows.slice(0, half));
+        return this.#send(rows.slice(half));
+      }
+      this.log.error("auth service refused an audit event; set aside in outbox_refused", { seq: rows[0]!.seq, error: (e as Error).message });
+      this.db.query("INSERT OR REPLACE INTO outbox_refused (seq, data, error) VALUES (?, ?, ?)").run(rows[0]!.seq, rows[0]!.data, (e as Error).message);
     }
   }
 
@@ -77,4 +107,15 @@ export class AuditOutbox {
     this.#retryMs = ok ? IDLE_MS : Math.min(this.#retryMs * 2, RETRY_MAX_MS);
     this.#schedule(this.#retryMs);
   }
+}
+
+function truncated(fields: AuditFields): AuditFields {
+  const out: AuditFields = { ...fields };
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v === "string" && v.length > MAX_STRING) {
+      out[k] = v.slice(0, MAX_STRING);
+      out[`${k}_truncated`] = true;
+    }
+  }
+  return out;
 }

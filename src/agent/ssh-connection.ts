@@ -8,11 +8,13 @@ import { decideLogin } from "./cert-login.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { lookupOsUser, type OsUser } from "./os-user.ts";
 import { SessionChannel } from "./session-channel.ts";
+import type { LimitHit, SessionControl } from "./session-control.ts";
 import { sendBanner, sendDisconnect } from "./ssh2-internals.ts";
 
 export interface ConnectionEvents {
-  rejected(c: SshConnection, reason: string, user: string | undefined, login: string): void;
-  sessionRejected(c: SshConnection, reason: string): void;
+  /** `limit` set: max_connections or max_sessions refused it (sessctl.limit). */
+  rejected(c: SshConnection, reason: string, user: string | undefined, login: string, limit?: LimitHit): void;
+  sessionRejected(c: SshConnection, reason: string, limit?: LimitHit): void;
   sessionStarted(c: SshConnection, s: SessionChannel): void;
   sessionEnded(c: SshConnection, s: SessionChannel, exit: { code?: number; signal?: string }): void;
   closed(c: SshConnection): void;
@@ -28,6 +30,7 @@ export interface ConnectionEnv {
   log: Logger;
   now: () => Date;
   events: ConnectionEvents;
+  control: SessionControl;
 }
 
 export class SshConnection {
@@ -89,19 +92,27 @@ export class SshConnection {
     if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
       return this.#refuse(ctx, "signature does not verify with the certified key", decision.subject.user, login);
     }
-    this.subject = decision.subject;
+    void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId);
+  }
+
+  /** Session control last (it may take a max_connections lease): ssh2 lets us answer later. */
+  async #admit(ctx: AuthContext, subject: AccessSubject, osUser: OsUser, keyId: string): Promise<void> {
+    const refusal = await this.env.control.admitConnection(this, subject);
+    if (this.#closed) return;
+    if (refusal) return this.#refuse(ctx, refusal.reason, subject.user, subject.login, refusal.limit);
+    this.subject = subject;
     this.osUser = osUser;
-    this.env.log.info("login", { conn: this.id, user: decision.subject.user, login, client: this.clientAddr.ip, key_id: decision.cert.keyId });
+    this.env.log.info("login", { conn: this.id, user: subject.user, login: subject.login, client: this.clientAddr.ip, key_id: keyId });
     ctx.accept();
   }
 
-  #refuse(ctx: AuthContext, reason: string, user: string | undefined, login: string): void {
+  #refuse(ctx: AuthContext, reason: string, user: string | undefined, login: string, limit?: LimitHit): void {
     // A client offers the same key twice (query, then signed): say each reason once.
     if (!this.#told.has(reason)) {
       this.#told.add(reason);
       this.env.log.warn("login refused", { conn: this.id, user, login, client: this.clientAddr.ip, reason });
       sendBanner(this.client, `hostward: ${reason}`);
-      this.env.events.rejected(this, reason, user, login);
+      this.env.events.rejected(this, reason, user, login, limit);
     }
     ctx.reject(["publickey"]);
   }
@@ -118,10 +129,12 @@ export class SshConnection {
         admit: () => this.#admitSession(subject),
         started: (s) => {
           this.sessions.add(s);
+          this.env.control.sessionStarted(this, s, subject);
           this.env.events.sessionStarted(this, s);
         },
         ended: (s, exit) => {
           this.sessions.delete(s);
+          this.env.control.sessionEnded(s);
           this.env.events.sessionEnded(this, s, exit);
         },
       });
@@ -131,8 +144,10 @@ export class SshConnection {
   }
 
   #admitSession(subject: AccessSubject): string | undefined {
-    const refusal = this.env.guard.check(subject);
-    if (refusal) this.env.events.sessionRejected(this, refusal);
+    const lock = this.env.guard.check(subject);
+    const limited = lock ? undefined : this.env.control.admitSession(this, subject);
+    const refusal = lock ?? limited?.reason;
+    if (refusal) this.env.events.sessionRejected(this, refusal, limited?.limit);
     return refusal ? `hostward: ${refusal}` : undefined;
   }
 }

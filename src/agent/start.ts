@@ -13,11 +13,13 @@ import { AccessGuard } from "./access-guard.ts";
 import { agentMetrics } from "./agent-metrics.ts";
 import { AuditOutbox } from "./audit-outbox.ts";
 import { ClusterView } from "./cluster-view.ts";
+import { ConnectionLeases } from "./connection-leases.ts";
 import { FeedClient } from "./feed-client.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { LockEnforcer } from "./lock-enforcer.ts";
 import { loadOrJoin, type NodeIdentity } from "./node-identity.ts";
 import { currentOsUser } from "./os-user.ts";
+import { SessionControl, type LimitHit } from "./session-control.ts";
 import type { ConnectionEvents } from "./ssh-connection.ts";
 import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
@@ -42,15 +44,22 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const hostCert = await currentHostCert(cfg, node, log);
   const feed = new FeedClient(node.api, view, log);
   feed.start();
+  // Leases this agent held before it (re)started are released before it takes any.
+  const leases = new ConnectionLeases(node.api, node.serverId, log);
+  const leasesReleased = leases.start();
   // Serve from the cache only if the auth service does not answer soon: a lock made
   // while this agent was down must hold from its first connection.
   await Promise.race([feed.firstAttempt, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
+  await Promise.race([leasesReleased, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
   const guard = new AccessGuard(view, node.serverId);
   const counters = { rejected: (_r: string) => {} };
-  const events = auditEvents(outbox, (r) => counters.rejected(r));
+  const control = new SessionControl(leases, {
+    cut: (who, reason, sid) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: who.user, login: who.login, reason, ...(sid ? { sid } : {}) }),
+  }, log);
+  const events = auditEvents(outbox, (r) => counters.rejected(r), control);
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
-    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events },
+    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events, control },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections, (c, reason) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: c.user, login: c.login, reason }), log);
@@ -59,7 +68,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const heartbeat = new Heartbeat(node.api, cfg.ssh.advertiseAddr ?? formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);
   heartbeat.start();
   outbox.start();
-  const metrics = agentMetrics({ ssh, view, outbox, guard });
+  const metrics = agentMetrics({ ssh, view, outbox, guard, leases });
   counters.rejected = metrics.rejected;
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed), metrics: () => metrics.registry.render() }) : undefined;
   if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });
@@ -68,11 +77,13 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
     serverId: node.serverId, sshPort, view, ssh,
     async stop() {
       enforcer.stop();
+      leases.stop();
       feed.stop();
       heartbeat.stop();
       outbox.stop();
       diag?.stop(true);
       await ssh.stop();
+      await leases.drain();
       viewDb.close();
     },
   };
@@ -86,20 +97,22 @@ function readiness(view: ClusterView, guard: AccessGuard, feed: FeedClient): { o
   return { ok: true, reason: feed.connected ? undefined : "change feed reconnecting" };
 }
 
-function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => void): ConnectionEvents {
-  const rejected = (user: string | undefined, login: string | undefined, reason: string) => {
+function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => void, control: SessionControl): ConnectionEvents {
+  const rejected = (user: string | undefined, login: string | undefined, reason: string, limit?: LimitHit) => {
     countRejection(reason);
-    outbox.emit({ event: "session.rejected", code: "T1006W", user, login, reason });
+    // sessctl.limit carries exactly the fields of seed 001's example (no login, no reason).
+    if (limit) outbox.emit({ event: "sessctl.limit", code: "T1006W", user, max: limit.max, sessctl_kind: limit.kind });
+    else outbox.emit({ event: "session.rejected", code: "T1006W", user, login, reason });
   };
   return {
-    rejected: (_c, reason, user, login) => rejected(user, login, reason),
-    sessionRejected: (c, reason) => rejected(c.user, c.login, reason),
+    rejected: (_c, reason, user, login, limit) => rejected(user, login, reason, limit),
+    sessionRejected: (c, reason, limit) => rejected(c.user, c.login, reason, limit),
     sessionStarted: (c, s) => {
       outbox.emit({ event: "session.start", code: "T2000I", user: c.user, login: c.login, sid: s.id, session_kind: s.kind, client: c.clientAddr.ip });
       if (s.command !== undefined) outbox.emit({ event: "exec", code: "T3002I", user: c.user, login: c.login, sid: s.id, command: s.command });
     },
     sessionEnded: (c, s, exit) => outbox.emit({ event: "session.end", code: "T2004I", user: c.user, login: c.login, sid: s.id, exit_code: exit.code, exit_signal: exit.signal }),
-    closed: () => {},
+    closed: (c) => control.connectionClosed(c),
   };
 }
 

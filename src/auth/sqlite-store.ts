@@ -3,6 +3,8 @@
 import { Database } from "bun:sqlite";
 import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
 import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
+import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
+import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
 
 const KEEP_CHANGES = 10_000;
 // Stored resources were validated when written; decoding them with the epoch as
@@ -20,11 +22,15 @@ CREATE INDEX IF NOT EXISTS events_time ON events (time);
 
 export class SqliteStore implements Store {
   readonly #db: Database;
+  readonly semaphores: SqliteSemaphoreStore;
+  readonly sessions: SqliteSessionInventory;
 
   constructor(path: string) {
     this.#db = new Database(path, { create: true, strict: true });
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     this.#db.exec(SCHEMA);
+    this.semaphores = new SqliteSemaphoreStore(this.#db);
+    this.sessions = new SqliteSessionInventory(this.#db);
   }
 
   putResource(r: Resource): number {
@@ -121,8 +127,12 @@ export class SqliteStore implements Store {
     if (q.type) { where.push("event = ?"); args.push(q.type); }
     if (q.user) { where.push("user = ?"); args.push(q.user); }
     if (q.since) { where.push("time >= ?"); args.push(q.since.toISOString()); }
-    if (q.before !== undefined) { where.push("seq < ?"); args.push(q.before); }
-    const sql = `SELECT seq, data FROM events ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY seq DESC LIMIT ?`;
+    if (q.before !== undefined) {
+      // Newest first by event time (an agent cut off for a while delivers old events late); seq breaks ties.
+      where.push("(time < (SELECT time FROM events WHERE seq = ?) OR (time = (SELECT time FROM events WHERE seq = ?) AND seq < ?))");
+      args.push(q.before, q.before, q.before);
+    }
+    const sql = `SELECT seq, data FROM events ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY time DESC, seq DESC LIMIT ?`;
     return this.#db.query<{ seq: number; data: string }, (string | number)[]>(sql).all(...args, q.limit)
       .map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: r.seq }));
   }

@@ -19,6 +19,9 @@ import { eventRoutes } from "./routes/event-routes.ts";
 import { nodeRoutes } from "./routes/node-routes.ts";
 import { publicRoutes } from "./routes/public-routes.ts";
 import { resourceRoutes } from "./routes/resource-routes.ts";
+import { semaphoreRoutes } from "./routes/semaphore-routes.ts";
+import { sessionRoutes } from "./routes/session-routes.ts";
+import { addSessionControlMetrics } from "./session-control-metrics.ts";
 import { SqliteStore } from "./sqlite-store.ts";
 import { loadOrCreateSshCas } from "./ssh-cas.ts";
 import { loadOrCreateTls } from "./tls-ca.ts";
@@ -45,7 +48,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const hub = new WatchHub(store, () => [cas.user.publicLine], log);
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
-  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes()];
+  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes()];
   const api = createApi(routes, svc, { store, userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
@@ -94,6 +97,7 @@ function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
   });
   m.gauge("hostward_auth_locks", "Locks in force.", () => svc.activeLocks().length);
   m.gauge("hostward_auth_revision", "Current change-feed revision.", () => svc.store.revision());
+  addSessionControlMetrics(m, svc);
   return m;
 }
 

@@ -1,6 +1,8 @@
 // The auth service's storage contract. SQLite implements it today; PostgreSQL is
 // the planned second implementation, and both must pass test/store/store-suite.ts.
 import type { Resource, ResourceKind } from "../core/resources.ts";
+import type { SemaphoreStore } from "./semaphore-store.ts";
+import type { SessionInventory } from "./session-inventory.ts";
 
 /** One entry of the change feed that agents follow. */
 export interface Change {
@@ -48,11 +50,14 @@ export interface EventQuery {
   user?: string;
   since?: Date;
   limit: number;
-  /** Page backwards from this (exclusive) sequence number. */
+  /** The next page: events after the one with this seq, in newest-first (time, seq) order. */
   before?: number;
 }
 
 export interface Store {
+  semaphores: SemaphoreStore;
+  sessions: SessionInventory;
+
   /** Creates or replaces a resource; returns the new revision. */
   putResource(r: Resource): number;
   getResource<K extends ResourceKind>(kind: K, name: string): Extract<Resource, { kind: K }> | undefined;

@@ -9,12 +9,14 @@ import { knownHosts } from "./known-hosts.ts";
 import { lock, unlock } from "./lock.ts";
 import { nodes } from "./nodes.ts";
 import { create, get, rm } from "./resources.ts";
+import { semaphores } from "./semaphores.ts";
+import { sessions } from "./sessions.ts";
 import { status } from "./status.ts";
 import { tokens } from "./tokens.ts";
 import { users } from "./users.ts";
 
 const COMMANDS: Record<string, CtlCommand> = {
-  status, tokens, nodes, users, create, get, rm, lock, unlock, events, "known-hosts": knownHosts,
+  status, tokens, nodes, users, create, get, rm, lock, unlock, events, sessions, semaphores, "known-hosts": knownHosts,
 };
 
 export const CTL_USAGE = `usage: hostward ctl [--identity FILE] [--auth HOST:PORT] COMMAND

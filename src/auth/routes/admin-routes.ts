@@ -63,6 +63,7 @@ export function adminRoutes(caCertPem: string): Route[] {
         if (!Number.isInteger(limit) || limit < 1) throw badRequest("limit: expected a positive integer");
         const since = q.get("since");
         const before = q.get("before");
+        if (before !== null && !/^[1-9]\d{0,15}$/.test(before)) throw badRequest("before: expected an event seq from an earlier page");
         return ctx.svc.store.listEvents({
           type: q.get("type") ?? undefined,
           user: q.get("user") ?? undefined,

@@ -3,6 +3,7 @@
 import type { Route } from "../api.ts";
 import { asBody } from "../body-fields.ts";
 import { badRequest, forbidden } from "../http-error.ts";
+import { applySessionEvent } from "../session-events.ts";
 import type { AuditEvent } from "../store.ts";
 
 const MAX_EVENTS = 1000;
@@ -16,10 +17,13 @@ export function eventRoutes(): Route[] {
       const serverId = ctx.caller.serverId;
       const events = asBody(ctx.body).events;
       if (!Array.isArray(events) || events.length > MAX_EVENTS) throw badRequest(`events: expected an array of at most ${MAX_EVENTS}`);
+      // Every event is checked before any is stored: a bad batch stores nothing.
+      const checked = events.map((e, i) => ({ ...checkEvent(e, i), server_id: serverId }));
       let stored = 0;
-      for (const [i, e] of events.entries()) {
-        const ev = checkEvent(e, i);
-        if (ctx.svc.store.appendEvent({ ...ev, server_id: serverId })) stored++;
+      for (const ev of checked) {
+        if (ctx.svc.store.appendEvent(ev)) stored++;
+        // Idempotent, so also applied for a duplicate: a crash between the two writes heals on redelivery.
+        applySessionEvent(ctx.svc.store.sessions, ev);
       }
       return { received: events.length, stored };
     },
@@ -31,7 +35,9 @@ function checkEvent(e: unknown, i: number): AuditEvent {
   for (const k of ["uid", "event", "code", "time"]) {
     if (typeof o[k] !== "string" || (o[k] as string).length === 0 || (o[k] as string).length > 128) throw badRequest(`events[${i}].${k}: expected a short string`);
   }
-  if (Number.isNaN(Date.parse(o.time as string))) throw badRequest(`events[${i}].time: not an RFC 3339 time`);
+  const time = Date.parse(o.time as string);
+  if (Number.isNaN(time)) throw badRequest(`events[${i}].time: not an RFC 3339 time`);
+  o.time = new Date(time).toISOString(); // one form, so the log sorts by time
   if (JSON.stringify(o).length > MAX_EVENT_BYTES) throw badRequest(`events[${i}]: larger than ${MAX_EVENT_BYTES} bytes`);
   return o as AuditEvent;
 }

@@ -1,0 +1,77 @@
+// The session inventory (`ctl sessions ls`) and the call an agent makes when it
+// (re)starts: every lease it held and every session it had open are over.
+import { formatDuration, ms, parseDuration } from "../../core/duration.ts";
+import type { Route } from "../api.ts";
+import type { AuthService } from "../auth-service.ts";
+import { badRequest } from "../http-error.ts";
+import type { SessionRecord, StoredSessionState } from "../session-inventory.ts";
+import { requireNode } from "./semaphore-routes.ts";
+
+const MAX_PAGE = 1000;
+const STATES = ["active", "completed", "rejected", "lost"] as const;
+type ShownState = (typeof STATES)[number];
+
+export function sessionRoutes(): Route[] {
+  return [
+    {
+      method: "GET", path: "/v1/sessions",
+      handler: (ctx) => {
+        ctx.authorize("session", "list");
+        const q = ctx.url.searchParams;
+        const state = q.get("state") ?? undefined;
+        if (state !== undefined && !(STATES as readonly string[]).includes(state)) throw badRequest(`state: expected one of ${STATES.join(", ")}`);
+        const limit = Number(q.get("limit") ?? "100");
+        if (!Number.isInteger(limit) || limit < 1) throw badRequest("limit: expected a positive integer");
+        const since = q.get("since");
+        // An active row on an offline node shows as lost, so active and lost are read together.
+        const stored: StoredSessionState[] | undefined = state === "active" || state === "lost" ? ["active", "lost"] : state ? [state as StoredSessionState] : undefined;
+        const rows = ctx.svc.store.sessions.list({
+          states: stored, user: q.get("user") ?? undefined, node: q.get("node") ?? undefined, login: q.get("login") ?? undefined,
+          since: since ? sinceDate(since, ctx.svc.now()) : undefined, limit: Math.min(limit, MAX_PAGE),
+        });
+        return rows.map((r) => sessionView(r, ctx.svc)).filter((r) => !state || r.state === state);
+      },
+    },
+    {
+      method: "POST", path: "/v1/nodes/started",
+      handler: (ctx) => {
+        const node = requireNode(ctx);
+        const leases = ctx.svc.store.semaphores.releaseNode(node);
+        const sessions = ctx.svc.store.sessions.markNodeLost(node, ctx.svc.now(), "the agent restarted before reporting the end");
+        ctx.svc.log.info("node (re)started: its leases released, open sessions marked lost", { server_id: node, leases, sessions });
+        return { leases_released: leases, sessions_lost: sessions };
+      },
+    },
+  ];
+}
+
+function sessionView(r: SessionRecord, svc: AuthService) {
+  let state: ShownState = r.state;
+  let reason = r.reason;
+  if (state === "active") {
+    const node = svc.store.getNode(r.node);
+    const nodeState = node ? svc.nodeState(node) : "offline";
+    if (nodeState === "offline") {
+      state = "lost";
+      reason = node ? `node offline since ${node.lastSeen.toISOString()}` : "node is no longer registered";
+    }
+  }
+  const end = r.end;
+  const durationMs = end ? end.getTime() - r.start.getTime() : state === "active" ? svc.now().getTime() - r.start.getTime() : undefined;
+  return {
+    id: r.id, state, user: r.user ?? "", login: r.login ?? "", node: r.node, kind: r.kind ?? "",
+    start: r.start.toISOString(), end: end?.toISOString() ?? "",
+    duration: durationMs === undefined || r.state === "rejected" ? "" : formatDuration(ms(Math.max(0, Math.round(durationMs / 1000) * 1000))),
+    recorded: r.recorded, reason: reason ?? "",
+  };
+}
+
+export function sinceDate(s: string, now: Date): Date {
+  try {
+    return new Date(now.getTime() - parseDuration(s));
+  } catch {
+    const d = new Date(s);
+    if (Number.isNaN(d.getTime())) throw badRequest(`since: expected a duration ("1h") or an RFC 3339 time, got ${JSON.stringify(s.slice(0, 40))}`);
+    return d;
+  }
+}

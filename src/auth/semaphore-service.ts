@@ -1,0 +1,66 @@
+// The auth side of max_connections (DESIGN §5): leases on `connection/<user>`, TTL
+// cluster_config.session_control_timeout. A node takes, renews and releases leases
+// only as itself: the holder must be `<its server UUID>/<connection id>`.
+import type { Duration } from "../core/duration.ts";
+import { DEFAULT_CLUSTER_CONFIG, isValidName } from "../core/resources.ts";
+import { badRequest, forbidden } from "./http-error.ts";
+import type { Lease } from "./semaphore-store.ts";
+import type { Store } from "./store.ts";
+
+const HOLDER_RE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/[A-Za-z0-9._-]{1,128}$/;
+const MAX_RENEW = 10_000;
+
+export interface LeaseRef {
+  key: string;
+  holder: string;
+}
+
+export class SemaphoreService {
+  constructor(private readonly store: Store, private readonly now: () => Date) {}
+
+  get ttl(): Duration {
+    return (this.store.getResource("cluster_config", "cluster_config") ?? DEFAULT_CLUSTER_CONFIG).sessionControlTimeout;
+  }
+
+  acquire(node: string, ref: LeaseRef, max: number): { acquired: true; expires: Date } | { acquired: false; holders: number } {
+    checkKey(ref.key);
+    checkHolder(node, ref.holder);
+    if (!Number.isSafeInteger(max) || max < 1) throw badRequest("max: expected a positive integer");
+    const now = this.now();
+    const res = this.store.semaphores.acquire({ ...ref, node, expiresAt: new Date(now.getTime() + this.ttl) }, max, now);
+    return res.ok ? { acquired: true, expires: res.lease.expiresAt } : { acquired: false, holders: res.holders };
+  }
+
+  renew(node: string, refs: LeaseRef[]): { renewed: string[]; expires: Date } {
+    if (refs.length > MAX_RENEW) throw badRequest(`leases: at most ${MAX_RENEW} at once`);
+    for (const r of refs) {
+      checkKey(r.key);
+      checkHolder(node, r.holder);
+    }
+    const now = this.now();
+    const expires = new Date(now.getTime() + this.ttl);
+    return { renewed: this.store.semaphores.renew(node, refs, expires, now), expires };
+  }
+
+  release(node: string, ref: LeaseRef): boolean {
+    checkKey(ref.key);
+    checkHolder(node, ref.holder);
+    return this.store.semaphores.release(ref.key, ref.holder);
+  }
+
+  list(key?: string): Lease[] {
+    return this.store.semaphores.list(this.now(), key);
+  }
+}
+
+function checkKey(key: string): void {
+  const m = /^connection\/(.+)$/.exec(key);
+  if (!m || !isValidName("user", m[1]!)) throw badRequest(`key: expected "connection/<user>", got ${JSON.stringify(key.slice(0, 100))}`);
+}
+
+/** A node acts only for itself: refusing another node's holder is the whole point. */
+function checkHolder(node: string, holder: string): void {
+  const m = HOLDER_RE.exec(holder);
+  if (!m) throw badRequest(`holder: expected "<server UUID>/<connection id>", got ${JSON.stringify(holder.slice(0, 100))}`);
+  if (m[1] !== node) throw forbidden(`holder ${JSON.stringify(holder)} belongs to another node; a node may only hold leases as itself`);
+}
