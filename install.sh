@@ -7,6 +7,8 @@
 # --root DIR installs into a staging tree and never touches systemd (that is how the
 # tests run it).
 set -eu
+# No pathname expansion anywhere: lists are split on blanks or commas, never globbed.
+set -f
 umask 022
 
 PROG=install.sh
@@ -100,7 +102,8 @@ parse_flags() {
   done
 }
 
-# first_word " --a --b" -> "--a"
+# first_word " --a --b" -> "--a" (splitting $1 is the point)
+# shellcheck disable=SC2086
 first_word() { set -- $1; printf '%s' "${1:-}"; }
 
 check_flag_combinations() {
@@ -175,7 +178,7 @@ check_values() {
     matches "$ROOT" '^[A-Za-z0-9/._+-]+$' || usage_error "--root $ROOT_ARG: use a path without spaces or quotes"
   fi
   if [ -n "$BINARY" ]; then
-    [ -f "$BINARY" ] && [ -x "$BINARY" ] || usage_error "--binary $BINARY: not an executable file"
+    if [ ! -f "$BINARY" ] || [ ! -x "$BINARY" ]; then usage_error "--binary $BINARY: not an executable file"; fi
   fi
   return 0
 }
@@ -242,13 +245,35 @@ find_binary() {
   die "no hostward binary: pass --binary PATH, or run from a checkout with bun installed (npm install) to build dist/hostward"
 }
 
+# The architecture an ELF file is built for (e_machine), or nothing for a non-ELF file.
+elf_arch() {
+  [ "$(od -An -t x1 -N 4 "$1" 2>/dev/null | tr -d ' \n')" = 7f454c46 ] || return 0
+  case $(od -An -t x1 -j 18 -N 2 "$1" 2>/dev/null | tr -d ' \n') in
+    3e00) echo x86_64 ;;
+    b700) echo aarch64 ;;
+    *) echo unknown ;;
+  esac
+}
+
 # The binary must run here: right architecture, not truncated, not a script for another box.
 check_binary_runs() {
-  if out=$("$BIN" version 2>&1); then :; else out=${out:-exit status $?}; fi
-  case $out in
-    'hostward '*) BIN_VERSION=$(printf '%s\n' "$out" | head -n 1) ;;
-    *) die "$BIN does not run on this host: $(printf '%s\n' "$out" | head -n 1)" ;;
+  built=$(elf_arch "$BIN")
+  here=$(uname -m)
+  case $here in amd64) here=x86_64 ;; arm64) here=aarch64 ;; esac
+  case $built in
+    ''|"$here") ;;
+    unknown) die "$BIN is not an executable for this host ($here)" ;;
+    *) die "$BIN is built for $built, and this host is $here" ;;
   esac
+  timeout=''
+  if command -v timeout >/dev/null 2>&1; then timeout='timeout 30'; fi
+  if out=$($timeout "$BIN" version 2>&1); then status=0; else status=$?; fi
+  case $out in
+    'hostward '*) BIN_VERSION=$(printf '%s\n' "$out" | head -n 1); return ;;
+  esac
+  first=$(printf '%s\n' "$out" | sed -e '1s/^timeout: //' -e q)
+  [ "$status" != 0 ] || die "$BIN is not hostward: \`$BIN version\` printed \"$first\""
+  die "$BIN does not run on this host: ${first:-\`$BIN version\` exited with status $status}"
 }
 
 # Fetches the auth service's CA without verification and accepts the server only if
@@ -298,7 +323,7 @@ on_exit() {
   status=$1
   if [ "$status" != 0 ] && [ $IN_CHANGES = 1 ]; then
     undo_changes
-    printf '%s: nothing was changed\n' "$PROG" >&2
+    printf '%s: failed; the changes above were undone\n' "$PROG" >&2
   fi
   for b in $BACKUPS; do rm -f "$b"; done
   [ -z "${WORK:-}" ] || rm -rf "$WORK"
@@ -328,7 +353,7 @@ ensure_dir() {
   ensure_dir "$(dirname "$1")" 0755
   mkdir -m "$2" "$1"
   remember_created "$1"
-  [ "$2" = 0755 ] || say "created $1 (mode $2)"
+  say "created $1 (mode $2)"
   CHANGED=1
 }
 
@@ -477,7 +502,11 @@ install_role() {
   ensure_dir "$ROOT/etc/hostward" 0755
   CONF_CHANGED=0
   if [ -e "$CONF" ] && [ $FORCE = 0 ] && ! cmp -s "$WORK/config" "$CONF"; then
-    say "kept $CONF: it exists and differs from what these flags would write (--force replaces it)"
+    if [ -n "$AGENT_FLAGS$AUTH_FLAGS$DIAG_ADDR" ]; then
+      say "kept $CONF: it exists and differs from what these flags would write (--force replaces it)"
+    else
+      say "kept $CONF as it is (--force rewrites it from the flags)"
+    fi
   else
     put_file "$WORK/config" "$CONF" 0600
     report "$CONF" "mode 0600"
@@ -520,7 +549,7 @@ finish() {
 
 # Enables and starts the unit, restarting it when its binary, config or unit changed.
 start_service() {
-  [ $UNIT_CHANGED = 0 ] || systemctl daemon-reload
+  [ "$UNIT_CHANGED" = 0 ] || systemctl daemon-reload
   if ! systemctl is-enabled --quiet "$UNIT_NAME" 2>/dev/null; then
     systemctl enable --now "$UNIT_NAME"
     say "enabled and started $UNIT_NAME"
@@ -529,12 +558,16 @@ start_service() {
     systemctl start "$UNIT_NAME"
     say "started $UNIT_NAME"
     CHANGED=1
-  elif [ $BIN_CHANGED = 1 ] || [ $CONF_CHANGED = 1 ] || [ $UNIT_CHANGED = 1 ]; then
-    say "restarting $UNIT_NAME to apply the changes (live SSH sessions it serves end)"
+  elif [ "$BIN_CHANGED" = 1 ] || [ "$CONF_CHANGED" = 1 ] || [ "$UNIT_CHANGED" = 1 ]; then
+    say "restarting $UNIT_NAME to apply the changes$(restart_note "$ROLE")"
     systemctl restart "$UNIT_NAME"
   fi
   [ $CHANGED = 1 ] || say "hostward $ROLE is already installed and running; nothing changed"
   wait_ready "$ROLE"
+}
+
+restart_note() {
+  if [ "$1" = agent ]; then printf ' (live SSH sessions on this host end)'; else printf ' (agents reconnect by themselves)'; fi
 }
 
 # Polls /readyz on the unit's diag_addr, then prints what the node or service is.
@@ -569,8 +602,9 @@ wait_ready() {
 
 # --- upgrade --------------------------------------------------------------------------------
 
+# Auth first, so that on --upgrade the agents it restarts find it up.
 installed_roles() {
-  for r in agent auth; do
+  for r in auth agent; do
     [ ! -f "$ROOT/etc/systemd/system/hostward-$r.service" ] || printf '%s ' "$r"
   done
 }
@@ -610,7 +644,7 @@ upgrade() {
   [ $units_changed = 0 ] || systemctl daemon-reload
   for r in $roles; do
     if systemctl is-active --quiet "hostward-$r.service"; then
-      say "restarting hostward-$r.service (live SSH sessions it serves end)"
+      say "restarting hostward-$r.service$(restart_note "$r")"
       systemctl restart "hostward-$r.service"
       wait_ready "$r"
     else
@@ -683,8 +717,8 @@ main() {
   parse_flags "$@"
   check_flag_combinations
   ROOT=''
-  check_values
   check_root_user
+  check_values
   WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostward-install.XXXXXX")
   trap 'on_exit $?' EXIT
   trap 'exit 130' INT TERM HUP
