@@ -10,6 +10,7 @@ import { runCtl } from "./ctl/ctl.ts";
 import { runLogin } from "./ctl/login.ts";
 import { CliError, usage } from "./ctl/ctl-error.ts";
 import { runDev } from "./dev/dev.ts";
+import { runPlay } from "./recording/play-command.ts";
 import { ApiError } from "./platform/api-client.ts";
 import { loadConfig } from "./platform/config-file.ts";
 import { gitCommit, VERSION } from "./version.ts";
@@ -19,6 +20,7 @@ const USAGE = `usage: hostward COMMAND
   agent start [--config FILE]    run the node agent
   ctl ...                        operator commands (hostward ctl for the list)
   login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
+  play SESSION|FILE [--format pty|json|text|asciicast]   play back or export a recording
   dev [--dir .hostward]          a whole cluster on this machine for a first look
   version                        print version, commit and Bun version`;
 
@@ -30,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
     case "ctl": return runCtl(rest, process.env);
     case "login": return runLogin(rest, process.env);
     case "dev": return runDev(rest);
+    case "play": return runPlay(rest, process.env);
     case "version":
     case "--version":
       return void console.log(`hostward ${VERSION} (commit ${gitCommit()}, bun ${Bun.version})`);

@@ -17,6 +17,17 @@ export interface SessionOwner {
   admit(kind: string): string | undefined;
   started(s: SessionChannel): void;
   ended(s: SessionChannel, exit: { code?: number; signal?: string }): void;
+  /** Asked after admit: whether the session is recorded (a refusal closes it). */
+  record?(s: SessionChannel): { tap?: SessionTap; notice?: string; refusal?: string };
+}
+
+/** Where a recorded session's output, input and resizes go (src/recording). */
+export interface SessionTap {
+  /** A promise means "slow down": pipe output waits for it. */
+  output(bytes: Uint8Array): Promise<void> | undefined;
+  input(bytes: Uint8Array): void;
+  resize(cols: number, rows: number): void;
+  end(exit: { code?: number; signal?: string }): void;
 }
 
 interface PtyInfo { term: string; cols: number; rows: number }
@@ -34,6 +45,7 @@ export class SessionChannel {
   #terminal?: Bun.Terminal;
   #stream?: ServerChannel;
   #closed = false;
+  #tap?: SessionTap;
 
   constructor(session: Session, private readonly owner: SessionOwner) {
     session.on("pty", (accept, reject, info) => {
@@ -43,6 +55,7 @@ export class SessionChannel {
     session.on("window-change", (accept, _reject, info) => {
       if (this.#pty) this.#pty = { ...this.#pty, cols: clamp(info.cols), rows: clamp(info.rows) };
       this.#terminal?.resize(clamp(info.cols), clamp(info.rows));
+      this.#tap?.resize(clamp(info.cols), clamp(info.rows));
       accept?.();
     });
     session.on("env", (accept, reject, info) => {
@@ -69,6 +82,15 @@ export class SessionChannel {
     return this.#pty !== undefined;
   }
 
+  get pty(): PtyInfo | undefined {
+    return this.#pty;
+  }
+
+  /** Whether this session's output is being recorded. */
+  get recorded(): boolean {
+    return this.#tap !== undefined;
+  }
+
   /** Writes a last line to the user (stderr) and closes the channel. */
   terminate(message: string): void {
     const s = this.#stream;
@@ -85,11 +107,17 @@ export class SessionChannel {
 
   #start(accept: (() => ServerChannel) | undefined, reject: (() => void) | undefined, run: LoginSpec["run"]): void {
     if (this.#stream || !accept) return void reject?.();
-    const refusal = this.owner.admit(run.kind);
+    let refusal = this.owner.admit(run.kind);
     const stream = accept();
     this.#stream = stream;
     this.kind = run.kind;
     if (run.kind === "exec") this.command = run.command;
+    if (!refusal && this.owner.record) {
+      const rec = this.owner.record(this);
+      refusal = rec.refusal;
+      this.#tap = rec.tap;
+      if (rec.notice && !refusal) (this.#pty ? stream : stream.stderr).write(rec.notice + "\r\n");
+    }
     if (refusal) {
       stream.stderr.write(refusal + "\r\n");
       stream.exit(1);
@@ -109,6 +137,7 @@ export class SessionChannel {
     };
     this.owner.started(this);
     const exit = this.#pty ? await this.#runPty(stream, spec, this.#pty) : await this.#runPipes(stream, spec);
+    this.#tap?.end(exit);
     this.owner.ended(this, exit);
     if (this.#closed) return;
     if (exit.signal) stream.exit(exit.signal.replace(/^SIG/, ""), false, "");
@@ -123,13 +152,19 @@ export class SessionChannel {
     // callback was not delivered in our tests.
     const terminal = new Bun.Terminal({
       cols: pty.cols, rows: pty.rows, name: pty.term,
-      data: (_t, d) => this.#closed || stream.write(d),
+      data: (_t, d) => {
+        this.#tap?.output(d);
+        if (!this.#closed) stream.write(d);
+      },
       exit: () => eof(),
     });
     this.#terminal = terminal;
     const proc = Bun.spawn(loginArgv(spec), { env: loginEnv(spec), cwd: loginCwd(spec.user), terminal });
     this.#proc = proc;
-    stream.on("data", (d: Buffer) => terminal.write(d));
+    stream.on("data", (d: Buffer) => {
+      this.#tap?.input(d);
+      terminal.write(d);
+    });
     await proc.exited;
     // Output written just before exit arrives after it: wait for the PTY's EOF,
     // bounded, because a background job may hold the terminal open.
@@ -142,12 +177,13 @@ export class SessionChannel {
     const proc = Bun.spawn(loginArgv(spec), { env: loginEnv(spec), cwd: loginCwd(spec.user), stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     this.#proc = proc;
     stream.on("data", (d: Buffer) => {
+      this.#tap?.input(d);
       proc.stdin.write(d);
       stream.pause();
       Promise.resolve(proc.stdin.flush()).catch(() => {}).finally(() => stream.resume());
     });
     stream.on("end", () => Promise.resolve(proc.stdin.end()).catch(() => {}));
-    await Promise.all([pump(proc.stdout, stream), pump(proc.stderr, stream.stderr), proc.exited]);
+    await Promise.all([pump(proc.stdout, stream, this.#tap), pump(proc.stderr, stream.stderr, this.#tap), proc.exited]);
     return { code: proc.exitCode ?? undefined, signal: proc.signalCode == null ? undefined : String(proc.signalCode) };
   }
 
@@ -164,8 +200,10 @@ export class SessionChannel {
   }
 }
 
-async function pump(src: ReadableStream<Uint8Array>, dst: NodeJS.WritableStream & { once: Function; destroyed?: boolean }): Promise<void> {
+async function pump(src: ReadableStream<Uint8Array>, dst: NodeJS.WritableStream & { once: Function; destroyed?: boolean }, tap?: SessionTap): Promise<void> {
   for await (const chunk of src) {
+    const slow = tap?.output(chunk);
+    if (slow) await slow;
     if (dst.destroyed) continue;
     if (!dst.write(chunk)) {
       await new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@ import type { AccessGuard, AccessSubject } from "./access-guard.ts";
 import { decideLogin } from "./cert-login.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { lookupOsUser, type OsUser } from "./os-user.ts";
-import { SessionChannel } from "./session-channel.ts";
+import { SessionChannel, type SessionOwner } from "./session-channel.ts";
 import type { LimitHit, SessionControl } from "./session-control.ts";
 import { sendBanner, sendDisconnect } from "./ssh2-internals.ts";
 
@@ -31,6 +31,8 @@ export interface ConnectionEnv {
   now: () => Date;
   events: ConnectionEvents;
   control: SessionControl;
+  /** Session recording (src/recording); absent = nothing is recorded. */
+  record?(c: SshConnection, s: SessionChannel, subject: AccessSubject): ReturnType<NonNullable<SessionOwner["record"]>>;
 }
 
 export class SshConnection {
@@ -127,6 +129,7 @@ export class SshConnection {
         switchUser: this.env.runningAsRoot,
         log: this.env.log,
         admit: () => this.#admitSession(subject),
+        record: this.env.record && ((s) => this.env.record!(this, s, subject)),
         started: (s) => {
           this.sessions.add(s);
           this.env.control.sessionStarted(this, s, subject);

@@ -23,6 +23,8 @@ import { SessionControl, type LimitHit } from "./session-control.ts";
 import type { ConnectionEvents } from "./ssh-connection.ts";
 import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
+import { AgentRecorder } from "../recording/agent-recorder.ts";
+import { recordingHook } from "./recording-hook.ts";
 
 /** How long a starting agent waits for the change feed before serving from its cache. */
 const FIRST_SYNC_WAIT_MS = 5_000;
@@ -52,6 +54,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   await Promise.race([feed.firstAttempt, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
   await Promise.race([leasesReleased, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
   const guard = new AccessGuard(view, node.serverId);
+  const recorder = new AgentRecorder({ dataDir: cfg.dataDir, serverId: node.serverId, settings: cfg.recording, api: node.api, log: log.child({ component: "recorder" }) });
   const counters = { rejected: (_r: string) => {} };
   const control = new SessionControl(leases, {
     cut: (who, reason, sid) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: who.user, login: who.login, reason, ...(sid ? { sid } : {}) }),
@@ -59,7 +62,8 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const events = auditEvents(outbox, (r) => counters.rejected(r), control);
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
-    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events, control },
+    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events, control,
+      record: recordingHook(recorder, view, cfg.recording.hideNotice) },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections, (c, reason) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: c.user, login: c.login, reason }), log);
@@ -68,6 +72,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const heartbeat = new Heartbeat(node.api, cfg.ssh.advertiseAddr ?? formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);
   heartbeat.start();
   outbox.start();
+  recorder.start();
   const metrics = agentMetrics({ ssh, view, outbox, guard, leases });
   counters.rejected = metrics.rejected;
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed), metrics: () => metrics.registry.render() }) : undefined;
@@ -83,6 +88,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
       outbox.stop();
       diag?.stop(true);
       await ssh.stop();
+      recorder.stop();
       await leases.drain();
       viewDb.close();
     },
@@ -108,7 +114,7 @@ function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => vo
     rejected: (_c, reason, user, login, limit) => rejected(user, login, reason, limit),
     sessionRejected: (c, reason, limit) => rejected(c.user, c.login, reason, limit),
     sessionStarted: (c, s) => {
-      outbox.emit({ event: "session.start", code: "T2000I", user: c.user, login: c.login, sid: s.id, session_kind: s.kind, client: c.clientAddr.ip });
+      outbox.emit({ event: "session.start", code: "T2000I", user: c.user, login: c.login, sid: s.id, session_kind: s.kind, client: c.clientAddr.ip, recorded: s.recorded });
       if (s.command !== undefined) outbox.emit({ event: "exec", code: "T3002I", user: c.user, login: c.login, sid: s.id, command: s.command });
     },
     sessionEnded: (c, s, exit) => outbox.emit({ event: "session.end", code: "T2004I", user: c.user, login: c.login, sid: s.id, exit_code: exit.code, exit_signal: exit.signal }),

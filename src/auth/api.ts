@@ -17,6 +17,8 @@ export interface RouteContext {
   url: URL;
   params: Record<string, string>;
   body: unknown;
+  /** The request body's bytes (for routes with rawBody). */
+  raw: Uint8Array;
   caller: Caller;
   svc: AuthService;
   server: Server<WatchSocketData>;
@@ -31,6 +33,9 @@ export interface Route {
   path: string;
   /** Unauthenticated routes: the CA certificate, ping and join (which carries its token). */
   public?: boolean;
+  /** Body is bytes, not JSON (ctx.raw), up to maxBody. */
+  rawBody?: boolean;
+  maxBody?: number;
   handler: Handler;
 }
 
@@ -40,10 +45,10 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
     const url = new URL(req.url);
     try {
       const { route, params } = match(compiled, req.method, url.pathname);
-      const raw = new Uint8Array(await readBody(req));
+      const raw = new Uint8Array(await readBody(req, route.maxBody ?? MAX_BODY));
       const caller = route.public ? (undefined as unknown as Caller) : authenticate(req, raw, authDeps);
       const ctx: RouteContext = {
-        req, url, params, body: parseJson(raw), caller, svc, server,
+        req, url, params, body: route.rawBody ? undefined : parseJson(raw), raw, caller, svc, server,
         authorize: (resource, verb) => authorizeCaller(caller, resource, verb, svc),
       };
       const result = await route.handler(ctx);
@@ -69,11 +74,11 @@ function errorResponse(e: unknown, log: Logger, req: Request, url: URL): Respons
   return Response.json({ error: "internal error" }, { status: 500 });
 }
 
-async function readBody(req: Request): Promise<ArrayBuffer> {
+async function readBody(req: Request, max: number): Promise<ArrayBuffer> {
   const len = Number(req.headers.get("content-length") ?? "0");
-  if (len > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes`);
+  if (len > max) throw new HttpError(413, `request body over ${max} bytes`);
   const buf = await req.arrayBuffer();
-  if (buf.byteLength > MAX_BODY) throw new HttpError(413, `request body over ${MAX_BODY} bytes`);
+  if (buf.byteLength > max) throw new HttpError(413, `request body over ${max} bytes`);
   return buf;
 }
 

@@ -5,6 +5,7 @@ import { parseResource, toExternal, type Resource, type ResourceKind } from "../
 import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
 import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
+import { SqliteRecordingStore } from "./sqlite-recording-store.ts";
 
 const KEEP_CHANGES = 10_000;
 // Stored resources were validated when written; decoding them with the epoch as
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly #db: Database;
   readonly semaphores: SqliteSemaphoreStore;
   readonly sessions: SqliteSessionInventory;
+  readonly recordings: SqliteRecordingStore;
 
   constructor(path: string) {
     this.#db = new Database(path, { create: true, strict: true });
@@ -31,6 +33,7 @@ export class SqliteStore implements Store {
     this.#db.exec(SCHEMA);
     this.semaphores = new SqliteSemaphoreStore(this.#db);
     this.sessions = new SqliteSessionInventory(this.#db);
+    this.recordings = new SqliteRecordingStore(this.#db);
   }
 
   putResource(r: Resource): number {

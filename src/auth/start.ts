@@ -19,6 +19,9 @@ import { eventRoutes } from "./routes/event-routes.ts";
 import { nodeRoutes } from "./routes/node-routes.ts";
 import { publicRoutes } from "./routes/public-routes.ts";
 import { resourceRoutes } from "./routes/resource-routes.ts";
+import { recordingRoutes } from "./routes/recording-routes.ts";
+import { RecordingIngest } from "../recording/recording-ingest.ts";
+import { storageFromUrl } from "../recording/storage-from-url.ts";
 import { semaphoreRoutes } from "./routes/semaphore-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { addSessionControlMetrics } from "./session-control-metrics.ts";
@@ -44,11 +47,14 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
   const caPin = caPinFromPem(tls.caCertPem);
   const svc = new AuthService(store, cas, cfg.clusterName, caPin, log);
+  const storage = storageFromUrl(cfg.recordings.storage, process.env);
+  await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
+  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }));
   seed(svc);
   const hub = new WatchHub(store, () => [cas.user.publicLine], log);
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
-  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes()];
+  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
   const api = createApi(routes, svc, { store, userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,

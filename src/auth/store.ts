@@ -3,6 +3,7 @@
 import type { Resource, ResourceKind } from "../core/resources.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
+import type { RecordingStore } from "./recording-store.ts";
 
 /** One entry of the change feed that agents follow. */
 export interface Change {
@@ -57,6 +58,7 @@ export interface EventQuery {
 export interface Store {
   semaphores: SemaphoreStore;
   sessions: SessionInventory;
+  recordings: RecordingStore;
 
   /** Creates or replaces a resource; returns the new revision. */
   putResource(r: Resource): number;

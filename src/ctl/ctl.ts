@@ -8,6 +8,7 @@ import { clientFor, selectIdentity } from "./identity-selection.ts";
 import { knownHosts } from "./known-hosts.ts";
 import { lock, unlock } from "./lock.ts";
 import { nodes } from "./nodes.ts";
+import { recordings } from "./recordings.ts";
 import { create, get, rm } from "./resources.ts";
 import { semaphores } from "./semaphores.ts";
 import { sessions } from "./sessions.ts";
@@ -16,7 +17,7 @@ import { tokens } from "./tokens.ts";
 import { users } from "./users.ts";
 
 const COMMANDS: Record<string, CtlCommand> = {
-  status, tokens, nodes, users, create, get, rm, lock, unlock, events, sessions, semaphores, "known-hosts": knownHosts,
+  status, tokens, nodes, users, create, get, rm, lock, unlock, events, recordings, sessions, semaphores, "known-hosts": knownHosts,
 };
 
 export const CTL_USAGE = `usage: hostward ctl [--identity FILE] [--auth HOST:PORT] COMMAND

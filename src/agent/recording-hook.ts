@@ -1,0 +1,24 @@
+// Connects session channels to the recorder: who is recorded follows the user's roles
+// and cluster_config (core/access-policy.ts shouldRecord), and a recorded session that
+// cannot be recorded any more is closed with the reason.
+import type { AgentRecorder } from "../recording/agent-recorder.ts";
+import { RECORDING_NOTICE } from "../recording/agent-recorder.ts";
+import type { AccessSubject } from "./access-guard.ts";
+import type { ClusterView } from "./cluster-view.ts";
+import type { SessionChannel, SessionOwner } from "./session-channel.ts";
+import type { SshConnection } from "./ssh-connection.ts";
+
+type RecordAnswer = ReturnType<NonNullable<SessionOwner["record"]>>;
+
+export function recordingHook(recorder: AgentRecorder, view: ClusterView, hideNotice: boolean) {
+  return (_c: SshConnection, s: SessionChannel, subject: AccessSubject): RecordAnswer => {
+    const pty = s.pty;
+    const decision = recorder.begin(
+      { sid: s.id, user: subject.user, login: subject.login, kind: s.kind, command: s.command, term: pty?.term, cols: pty?.cols, rows: pty?.rows },
+      subject.roles, view.clusterConfig, (message) => s.terminate(message),
+    );
+    if (decision.refusal) return { refusal: decision.refusal };
+    if (!decision.recording) return {};
+    return { tap: decision.recording, notice: hideNotice ? undefined : RECORDING_NOTICE };
+  };
+}

@@ -1,0 +1,67 @@
+// Storage contract for session recordings' bookkeeping: what each upload holds, part by
+// part, so uploads resume after any restart without asking the object store (s3rver
+// and some S3-compatible servers lack ListParts). The bytes live in RecordingStorage.
+
+export type RecordingState = "open" | "complete" | "corrupt";
+
+export interface StoragePart {
+  n: number;
+  etag: string;
+  size: number;
+}
+
+export interface StagedPart {
+  /** The agent's part number. */
+  part: number;
+  key: string;
+  size: number;
+}
+
+export interface RecordingRecord {
+  sessionId: string;
+  serverId: string;
+  user: string;
+  login: string;
+  kind: string;
+  command?: string;
+  /** Cluster recording mode when the session started: node or node-sync. */
+  mode: string;
+  startedAt: Date;
+  state: RecordingState;
+  /** The session was cut (agent crash, lost node-sync stream) before it ended. */
+  interrupted: boolean;
+  /** Why it is corrupt or interrupted. */
+  reason?: string;
+  /** Storage key of the finished object. */
+  key: string;
+  uploadId?: string;
+  /** The next agent part expected. */
+  nextPart: number;
+  storageParts: StoragePart[];
+  /** Agent parts kept as small objects until they add up to a storage part. */
+  staged: StagedPart[];
+  /** Compressed bytes received. */
+  bytes: number;
+  events: number;
+  /** ms of the last event: the recording's length. */
+  durationMs: number;
+  updatedAt: Date;
+  completedAt?: Date;
+}
+
+export interface RecordingQuery {
+  user?: string;
+  serverId?: string;
+  state?: RecordingState;
+  limit: number;
+}
+
+export interface RecordingStore {
+  getRecording(sessionId: string): RecordingRecord | undefined;
+  putRecording(r: RecordingRecord): void;
+  /** Newest first. */
+  listRecordings(q: RecordingQuery): RecordingRecord[];
+  deleteRecording(sessionId: string): boolean;
+  /** Uploads still open, for one node or all. */
+  openRecordings(serverId?: string): RecordingRecord[];
+}

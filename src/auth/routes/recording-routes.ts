@@ -1,0 +1,154 @@
+// Session recordings: agents open uploads, send parts and complete them (node
+// identity); people list, download and delete them (rules on "recording").
+import type { RecordingRecord } from "../recording-store.ts";
+import { IngestError, type RecordingIngest } from "../../recording/recording-ingest.ts";
+import { badSessionIdMessage, isSessionId } from "../../recording/session-id.ts";
+import type { Route, RouteContext } from "../api.ts";
+import { asBody, bool, str } from "../body-fields.ts";
+import { badRequest, conflict, forbidden, HttpError, notFound } from "../http-error.ts";
+import { actor } from "./resource-routes.ts";
+
+const MAX_PART = 32 * 1024 * 1024;
+const MAX_PAGE = 1000;
+
+export function recordingRoutes(ingest: RecordingIngest): Route[] {
+  return [
+    {
+      method: "POST", path: "/v1/recordings/orphans",
+      handler: async (ctx) => ({ finished: await ingest.finishOrphans(node(ctx), "the agent restarted during the session (node-sync stream lost)") }),
+    },
+    {
+      method: "PUT", path: "/v1/recordings/:sid",
+      handler: (ctx) => {
+        const serverId = node(ctx);
+        const b = asBody(ctx.body);
+        const started = new Date(str(b, "started", { max: 40 }));
+        if (Number.isNaN(started.getTime())) throw badRequest("started: not an RFC 3339 time");
+        return uploadState(guard(() => ingest.open({
+          serverId, sessionId: sid(ctx), started,
+          user: str(b, "user", { max: 128 }), login: str(b, "login", { max: 64 }), kind: str(b, "kind", { max: 16 }),
+          command: str(b, "command", { optional: true, max: 4096 }) || undefined, mode: str(b, "mode", { max: 16 }),
+        })));
+      },
+    },
+    {
+      method: "PUT", path: "/v1/recordings/:sid/parts/:n", rawBody: true, maxBody: MAX_PART,
+      handler: async (ctx) => {
+        const n = Number(ctx.params.n);
+        if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw badRequest("part number: expected a positive integer");
+        return uploadState(await guardAsync(() => ingest.putPart(node(ctx), sid(ctx), n, ctx.raw)));
+      },
+    },
+    {
+      method: "POST", path: "/v1/recordings/:sid/complete",
+      handler: async (ctx) => {
+        const b = asBody(ctx.body);
+        const parts = b.parts;
+        if (!Number.isInteger(parts) || (parts as number) < 0) throw badRequest("parts: expected a part count");
+        return uploadState(await guardAsync(() => ingest.complete(node(ctx), sid(ctx), parts as number, bool(b, "interrupted"))));
+      },
+    },
+    {
+      method: "POST", path: "/v1/recordings/:sid/corrupt",
+      handler: async (ctx) => uploadState(await guardAsync(() => ingest.reportCorrupt(node(ctx), sid(ctx), str(asBody(ctx.body), "reason", { max: 500 })))),
+    },
+    {
+      method: "GET", path: "/v1/recordings",
+      handler: (ctx) => {
+        ctx.authorize("recording", "list");
+        const q = ctx.url.searchParams;
+        const limit = Math.min(Number(q.get("limit") ?? "100"), MAX_PAGE);
+        if (!Number.isInteger(limit) || limit < 1) throw badRequest("limit: expected a positive integer");
+        const state = q.get("state") ?? undefined;
+        if (state && !["open", "complete", "corrupt"].includes(state)) throw badRequest("state: expected open, complete or corrupt");
+        return ctx.svc.store.recordings.listRecordings({ limit, user: q.get("user") ?? undefined, serverId: q.get("node") ?? undefined, state: state as RecordingRecord["state"] })
+          .map(recordingView);
+      },
+    },
+    {
+      method: "GET", path: "/v1/recordings/:sid",
+      handler: (ctx) => {
+        ctx.authorize("recording", "read");
+        return recordingView(found(ctx));
+      },
+    },
+    {
+      method: "GET", path: "/v1/recordings/:sid/download",
+      handler: async (ctx) => {
+        ctx.authorize("recording", "read");
+        const r = found(ctx);
+        if (r.state === "open") throw conflict(`recording ${r.sessionId} is still being uploaded (${r.nextPart - 1} parts so far)`);
+        const obj = await ingest.storage.open(r.key);
+        if (!obj) throw notFound(`recording ${r.sessionId} is listed but its object is missing from storage`);
+        return new Response(obj.body, {
+          headers: { "content-type": "application/gzip", "content-length": String(obj.size), "x-hostward-recording-state": recordingState(r) },
+        });
+      },
+    },
+    {
+      method: "DELETE", path: "/v1/recordings/:sid",
+      handler: async (ctx) => {
+        ctx.authorize("recording", "delete");
+        const id = sid(ctx);
+        if (!(await ingest.remove(id, actor(ctx)))) throw notFound(`no recording of session ${id}`);
+        return { deleted: id };
+      },
+    },
+  ];
+}
+
+/** complete, interrupted, corrupt or uploading: what `ctl recordings ls` and `sessions ls` show. */
+export function recordingState(r: RecordingRecord): string {
+  if (r.state === "open") return "uploading";
+  if (r.state === "corrupt") return "corrupt";
+  return r.interrupted ? "interrupted" : "complete";
+}
+
+function recordingView(r: RecordingRecord) {
+  return {
+    session_id: r.sessionId, server_id: r.serverId, user: r.user, login: r.login, kind: r.kind,
+    ...(r.command !== undefined ? { command: r.command } : {}), mode: r.mode,
+    started: r.startedAt.toISOString(), duration_ms: r.durationMs, state: recordingState(r), bytes: r.bytes, events: r.events,
+    ...(r.reason ? { reason: r.reason } : {}), ...(r.completedAt ? { completed: r.completedAt.toISOString() } : {}),
+  };
+}
+
+function uploadState(r: RecordingRecord) {
+  return { next: r.nextPart, state: r.state };
+}
+
+function node(ctx: RouteContext): string {
+  if (ctx.caller.kind !== "node") throw forbidden("this endpoint is for nodes");
+  return ctx.caller.serverId;
+}
+
+function sid(ctx: RouteContext): string {
+  const id = ctx.params.sid!;
+  if (!isSessionId(id)) throw badRequest(badSessionIdMessage(id));
+  return id;
+}
+
+function found(ctx: RouteContext): RecordingRecord {
+  const id = sid(ctx);
+  const r = ctx.svc.store.recordings.getRecording(id);
+  if (!r) throw notFound(`no recording of session ${id}`);
+  return r;
+}
+
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw e instanceof IngestError ? new HttpError(e.status, e.message) : e;
+  }
+}
+
+async function guardAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof IngestError) throw new HttpError(e.status, e.message);
+    // Storage that cannot be reached: the agent keeps the data and retries.
+    throw new HttpError(503, `recording storage is unavailable: ${(e as Error).message.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,52 @@
+// SQLite implementation of RecordingStore: one row per session recording, the part
+// bookkeeping as JSON (a handful of entries per session).
+import type { Database } from "bun:sqlite";
+import type { RecordingQuery, RecordingRecord, RecordingStore } from "./recording-store.ts";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS recordings (session_id TEXT PRIMARY KEY, server_id TEXT NOT NULL, user TEXT NOT NULL,
+  state TEXT NOT NULL, started_at INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS recordings_started ON recordings (started_at);
+`;
+
+export class SqliteRecordingStore implements RecordingStore {
+  constructor(private readonly db: Database) {
+    db.exec(SCHEMA);
+  }
+
+  getRecording(sessionId: string): RecordingRecord | undefined {
+    const row = this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE session_id = ?").get(sessionId);
+    return row ? decode(row.data) : undefined;
+  }
+
+  putRecording(r: RecordingRecord): void {
+    this.db.query("INSERT OR REPLACE INTO recordings (session_id, server_id, user, state, started_at, data) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(r.sessionId, r.serverId, r.user, r.state, r.startedAt.getTime(), JSON.stringify(r));
+  }
+
+  listRecordings(q: RecordingQuery): RecordingRecord[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.user) { where.push("user = ?"); args.push(q.user); }
+    if (q.serverId) { where.push("server_id = ?"); args.push(q.serverId); }
+    if (q.state) { where.push("state = ?"); args.push(q.state); }
+    const sql = `SELECT data FROM recordings ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ?`;
+    return this.db.query<{ data: string }, (string | number)[]>(sql).all(...args, q.limit).map((r) => decode(r.data));
+  }
+
+  deleteRecording(sessionId: string): boolean {
+    return this.db.query("DELETE FROM recordings WHERE session_id = ?").run(sessionId).changes === 1;
+  }
+
+  openRecordings(serverId?: string): RecordingRecord[] {
+    const rows = serverId
+      ? this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE state = 'open' AND server_id = ?").all(serverId)
+      : this.db.query<{ data: string }, []>("SELECT data FROM recordings WHERE state = 'open'").all();
+    return rows.map((r) => decode(r.data));
+  }
+}
+
+function decode(data: string): RecordingRecord {
+  const r = JSON.parse(data);
+  return { ...r, startedAt: new Date(r.startedAt), updatedAt: new Date(r.updatedAt), ...(r.completedAt ? { completedAt: new Date(r.completedAt) } : {}) };
+}

@@ -1,0 +1,137 @@
+// The recording encoder worker: turns batches of session output into NDJSON lines and
+// gzip members. node mode appends members to the spool's open part (fsync at least
+// every second, and at every part boundary); sync mode hands each part back to the
+// main thread to send to the auth service.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { batchText } from "./batch-text.ts";
+import type { BatchEvent, FromWorker, ToWorker } from "./encoder-protocol.ts";
+import { gzipMember } from "./part-codec.ts";
+import { fsyncDir, partName, writeMeta, type SpoolMeta } from "./spool.ts";
+
+declare const self: Worker;
+
+const FSYNC_EVERY_MS = 500;
+
+interface Session {
+  mode: "node" | "sync";
+  dir?: string;
+  meta?: SpoolMeta;
+  partLimit: number;
+  part: number;
+  fd?: number;
+  members: Uint8Array[];
+  partBytes: number;
+  lastMs: number;
+  lastFsync: number;
+  fsyncTimer?: Timer;
+  dirty: boolean;
+}
+
+const sessions = new Map<string, Session>();
+
+const post = (m: FromWorker, transfer: Bun.Transferable[] = []) => self.postMessage(m, transfer);
+
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const m = ev.data;
+  try {
+    if (m.op === "open") open(m);
+    else if (m.op === "batch") batch(m.sid, new Uint8Array(m.buf), m.events, m.bytes);
+    else if (m.op === "end") end(m.sid, m.endLine);
+  } catch (e) {
+    post({ op: "error", sid: m.sid, message: (e as Error).message });
+    if (m.op === "batch") post({ op: "done", sid: m.sid, bytes: m.bytes });
+  }
+};
+
+function open(m: Extract<ToWorker, { op: "open" }>): void {
+  const s: Session = { mode: m.mode, dir: m.dir, meta: m.meta as SpoolMeta, partLimit: m.partLimit, part: 1, members: [], partBytes: 0, lastMs: 0, lastFsync: 0, dirty: false };
+  sessions.set(m.sid, s);
+  if (s.mode === "node") {
+    mkdirSync(s.dir!, { recursive: true, mode: 0o700 });
+    writeMeta(s.dir!, s.meta!);
+  }
+  append(m.sid, s, m.startLine);
+}
+
+function batch(sid: string, buf: Uint8Array, events: BatchEvent[], bytes: number): void {
+  const s = sessions.get(sid);
+  if (!s) return;
+  const { text, lastMs } = batchText(buf, events);
+  if (lastMs > s.lastMs) s.lastMs = lastMs;
+  append(sid, s, text);
+  post({ op: "done", sid, bytes });
+}
+
+function end(sid: string, endLine: string): void {
+  const s = sessions.get(sid);
+  if (!s) return;
+  append(sid, s, endLine, true);
+  if (s.mode === "node") seal(sid, s, true);
+  if (s.mode === "node") writeMeta(s.dir!, { ...s.meta!, state: "ended" });
+  clearTimeout(s.fsyncTimer);
+  sessions.delete(sid);
+  post({ op: "closed", sid, parts: s.part - 1 });
+}
+
+function append(sid: string, s: Session, text: string, final = false): void {
+  if (text.length === 0) return;
+  const member = gzipMember(text);
+  if (s.mode === "node") {
+    s.fd ??= openSync(join(s.dir!, partName(s.part, false)), "a", 0o600);
+    writeSync(s.fd, member);
+    s.dirty = true;
+    scheduleFsync(s);
+  } else {
+    s.members.push(member);
+  }
+  s.partBytes += member.length;
+  if (s.mode === "sync") seal(sid, s, final);
+  else if (s.partBytes >= s.partLimit && !final) seal(sid, s, false);
+}
+
+/** Ends the current part: node mode fsyncs and renames it to .gz; sync mode posts it. */
+function seal(sid: string, s: Session, final: boolean): void {
+  if (s.mode === "node") {
+    if (s.fd === undefined) return;
+    fsyncSync(s.fd);
+    closeSync(s.fd);
+    s.fd = undefined;
+    s.dirty = false;
+    renameSync(join(s.dir!, partName(s.part, false)), join(s.dir!, partName(s.part, true)));
+    fsyncDir(s.dir!);
+    post({ op: "sealed", sid, n: s.part });
+  } else {
+    if (s.members.length === 0) return;
+    const bytes = concat(s.members);
+    s.members = [];
+    post({ op: "part", sid, n: s.part, bytes: bytes.buffer as ArrayBuffer, lastMs: s.lastMs, final }, [bytes.buffer as ArrayBuffer]);
+  }
+  s.part++;
+  s.partBytes = 0;
+}
+
+function scheduleFsync(s: Session): void {
+  const due = s.lastFsync + FSYNC_EVERY_MS - performance.now();
+  if (due <= 0) return fsyncNow(s);
+  s.fsyncTimer ??= setTimeout(() => {
+    s.fsyncTimer = undefined;
+    fsyncNow(s);
+  }, due);
+}
+
+function fsyncNow(s: Session): void {
+  if (s.fd !== undefined && s.dirty) fsyncSync(s.fd);
+  s.dirty = false;
+  s.lastFsync = performance.now();
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}

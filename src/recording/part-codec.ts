@@ -1,0 +1,89 @@
+// Recording parts: gzip members of whole NDJSON lines. A part may hold several
+// members (one per flush); the concatenation of parts is still one valid .ndjson.gz.
+// Checking takes bytes and says what is wrong; salvaging keeps the whole lines of a
+// part cut short by a crash.
+import { constants, gunzipSync } from "node:zlib";
+import { parseEventLine, type RecordingEvent } from "./recording-event.ts";
+
+/** Above this many bytes of lines a flush is compressed fast (level 1) rather than well (6). */
+const FAST_ABOVE = 256 * 1024;
+const SAMPLE = 64 * 1024;
+/** A sample that compresses worse than this is stored (level 0): it is not worth the CPU. */
+const INCOMPRESSIBLE = 0.85;
+
+export type PartCheck =
+  | { ok: true; events: number; lastMs: number; last?: RecordingEvent; rawBytes: number }
+  | { ok: false; reason: string };
+
+/** One gzip member of the given lines, at a level that fits their size and content. */
+export function gzipMember(text: string | Uint8Array): Uint8Array {
+  const raw = (typeof text === "string" ? Buffer.from(text) : text) as Uint8Array<ArrayBuffer>;
+  if (raw.length <= FAST_ABOVE) return Bun.gzipSync(raw, { level: 6 });
+  const sample = raw.subarray(0, SAMPLE);
+  const level = Bun.gzipSync(sample, { level: 1 }).length > sample.length * INCOMPRESSIBLE ? 0 : 1;
+  return Bun.gzipSync(raw, { level });
+}
+
+/** Checks that bytes are gzip of newline-terminated event lines. */
+export function checkPart(bytes: Uint8Array): PartCheck {
+  let text: string;
+  try {
+    text = gunzipSync(bytes).toString("utf8");
+  } catch (e) {
+    return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
+  }
+  if (text.length === 0) return { ok: false, reason: "empty part" };
+  if (!text.endsWith("\n")) return { ok: false, reason: "last line has no newline (part cut short)" };
+  let events = 0;
+  let lastMs = 0;
+  let last: RecordingEvent | undefined;
+  let start = 0;
+  while (start < text.length) {
+    const end = text.indexOf("\n", start);
+    try {
+      last = parseEventLine(text.slice(start, end));
+    } catch (e) {
+      return { ok: false, reason: `line ${events + 1}: ${(e as Error).message}` };
+    }
+    lastMs = last.ms;
+    events++;
+    start = end + 1;
+  }
+  return { ok: true, events, lastMs, last, rawBytes: text.length };
+}
+
+/** The whole, valid lines at the start of a (possibly truncated) gzip stream. */
+export function salvageLines(bytes: Uint8Array): { text: string; events: number; lastMs: number; last?: RecordingEvent; complete: boolean } {
+  let out: Buffer;
+  let complete = true;
+  try {
+    out = gunzipSync(bytes);
+  } catch {
+    complete = false;
+    try {
+      out = gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch {
+      out = Buffer.alloc(0);
+    }
+  }
+  const text = out.toString("utf8");
+  let events = 0;
+  let lastMs = 0;
+  let last: RecordingEvent | undefined;
+  let start = 0;
+  for (;;) {
+    const end = text.indexOf("\n", start);
+    if (end === -1) break;
+    try {
+      last = parseEventLine(text.slice(start, end));
+    } catch {
+      complete = false;
+      break;
+    }
+    lastMs = last.ms;
+    events++;
+    start = end + 1;
+  }
+  if (start < text.length) complete = false;
+  return { text: text.slice(0, start), events, lastMs, last, complete };
+}

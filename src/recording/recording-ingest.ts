@@ -1,0 +1,199 @@
+// The auth service's side of recording uploads. Agents send numbered parts in order;
+// each is checked (gzip + event lines) before it is kept. Parts smaller than the
+// backend's minimum (5 MiB on S3) are staged as small objects until they add up to a
+// storage part, so what an agent was told is durable is in storage, not in memory.
+// The bookkeeping is in RecordingStore, so any restart resumes part by part.
+import type { RecordingRecord, RecordingStore } from "../auth/recording-store.ts";
+import type { Logger } from "../platform/logger.ts";
+import { checkPart } from "./part-codec.ts";
+import { corruptKey, recordingKey, stagingKey, type RecordingStorage } from "./recording-storage.ts";
+
+export class IngestError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface OpenRequest {
+  serverId: string;
+  sessionId: string;
+  user: string;
+  login: string;
+  kind: string;
+  command?: string;
+  mode: string;
+  started: Date;
+}
+
+export type AuditSink = (fields: { event: string; code: string; [k: string]: unknown }) => void;
+
+export class RecordingIngest {
+  readonly #chains = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly store: RecordingStore, readonly storage: RecordingStorage, private readonly audit: AuditSink,
+    private readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
+
+  /** Creates the upload's record, or returns the existing one (idempotent). */
+  open(req: OpenRequest): RecordingRecord {
+    const existing = this.store.getRecording(req.sessionId);
+    if (existing) {
+      if (existing.serverId !== req.serverId) throw new IngestError(403, "this session's recording belongs to another node");
+      return existing;
+    }
+    const r: RecordingRecord = {
+      sessionId: req.sessionId, serverId: req.serverId, user: req.user, login: req.login, kind: req.kind, command: req.command,
+      mode: req.mode, startedAt: req.started, state: "open", interrupted: false, key: recordingKey(req.sessionId),
+      nextPart: 1, storageParts: [], staged: [], bytes: 0, events: 0, durationMs: 0, updatedAt: this.now(),
+    };
+    this.store.putRecording(r);
+    return r;
+  }
+
+  putPart(serverId: string, sid: string, n: number, bytes: Uint8Array): Promise<RecordingRecord> {
+    return this.#serial(sid, async () => {
+      const r = this.#own(serverId, sid);
+      if (r.state === "corrupt") throw new IngestError(422, `recording is marked corrupt: ${r.reason}`);
+      if (n < r.nextPart) return r;
+      if (r.state === "complete") throw new IngestError(409, "recording is already complete");
+      if (n > r.nextPart) throw new IngestError(409, `expected part ${r.nextPart}, got ${n}`);
+      const check = checkPart(bytes);
+      if (!check.ok) {
+        await this.#corrupt(r, `part ${n}: ${check.reason}`, bytes, n);
+        throw new IngestError(422, `part ${n} is corrupt: ${check.reason}`);
+      }
+      const stagedBytes = r.staged.reduce((t, s) => t + s.size, 0);
+      if (r.staged.length === 0 && bytes.length >= this.storage.minPartSize) {
+        await this.#storagePart(r, bytes);
+      } else {
+        const key = stagingKey(sid, n);
+        await this.storage.put(key, bytes);
+        r.staged.push({ part: n, key, size: bytes.length });
+        if (stagedBytes + bytes.length >= this.storage.minPartSize) await this.#flushStaged(r);
+      }
+      r.nextPart = n + 1;
+      r.bytes += bytes.length;
+      r.events += check.events;
+      r.durationMs = Math.max(r.durationMs, check.lastMs);
+      r.updatedAt = this.now();
+      this.store.putRecording(r);
+      return r;
+    });
+  }
+
+  complete(serverId: string, sid: string, parts: number, interrupted: boolean, reason?: string): Promise<RecordingRecord> {
+    return this.#serial(sid, async () => {
+      const r = this.#own(serverId, sid);
+      if (r.state !== "open") return r;
+      if (parts !== r.nextPart - 1) throw new IngestError(409, `have parts up to ${r.nextPart - 1}, not ${parts}`);
+      return this.#finish(r, interrupted, reason);
+    });
+  }
+
+  /** An agent found its spool of this session corrupt. */
+  reportCorrupt(serverId: string, sid: string, reason: string): Promise<RecordingRecord> {
+    return this.#serial(sid, async () => {
+      const r = this.#own(serverId, sid);
+      if (r.state === "open") await this.#corrupt(r, `on the node: ${reason}`);
+      return r;
+    });
+  }
+
+  /** Finishes, as interrupted, node-sync uploads a restarted agent can no longer continue. */
+  async finishOrphans(serverId: string, reason: string): Promise<number> {
+    let n = 0;
+    for (const r of this.store.openRecordings(serverId)) {
+      if (r.mode !== "node-sync") continue;
+      await this.#serial(r.sessionId, async () => {
+        const cur = this.store.getRecording(r.sessionId);
+        if (cur?.state === "open") {
+          await this.#finish(cur, true, reason);
+          n++;
+        }
+      });
+    }
+    return n;
+  }
+
+  /** Deletes a recording and anything of its upload still in storage. */
+  remove(sid: string, actor: string): Promise<boolean> {
+    return this.#serial(sid, async () => {
+      const r = this.store.getRecording(sid);
+      if (!r) return false;
+      if (r.state === "open" && r.uploadId) await this.storage.abortUpload(r.key, r.uploadId);
+      for (const s of r.staged) await this.storage.delete(s.key);
+      await this.storage.delete(r.key);
+      this.store.deleteRecording(sid);
+      this.audit({ event: "recording.delete", code: "T2006I", user: actor, sid, recording_user: r.user, server_id: r.serverId });
+      return true;
+    });
+  }
+
+  async #finish(r: RecordingRecord, interrupted: boolean, reason?: string): Promise<RecordingRecord> {
+    await this.#flushStaged(r);
+    if (r.uploadId) await this.storage.completeUpload(r.key, r.uploadId, r.storageParts);
+    else await this.storage.put(r.key, new Uint8Array());
+    r.state = r.state === "corrupt" ? "corrupt" : "complete";
+    r.interrupted = r.interrupted || interrupted;
+    if (reason && !r.reason) r.reason = reason;
+    r.uploadId = undefined;
+    r.completedAt = r.updatedAt = this.now();
+    this.store.putRecording(r);
+    this.audit({
+      event: "session.upload", code: "T2005I", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login,
+      url: `${this.storage.url.replace(/\/+$/, "")}/${r.key}`, bytes: r.bytes, events: r.events, duration_ms: r.durationMs,
+      interrupted: r.interrupted, state: r.state, ...(r.reason ? { reason: r.reason } : {}),
+    });
+    this.log.info("session recording is durable", { session: r.sessionId, bytes: r.bytes, state: r.state, interrupted: r.interrupted });
+    return r;
+  }
+
+  /** Keeps the bad part aside, finishes the object with the parts before it, marks it corrupt. */
+  async #corrupt(r: RecordingRecord, reason: string, bytes?: Uint8Array, n?: number): Promise<void> {
+    this.log.error("session recording part is corrupt", { session: r.sessionId, server_id: r.serverId, reason });
+    if (bytes && n !== undefined) await this.storage.put(corruptKey(r.sessionId, n), bytes).catch(() => {});
+    r.state = "corrupt";
+    r.reason = reason;
+    this.audit({ event: "recording.corrupt", code: "T2005W", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login, reason });
+    await this.#finish(r, true, reason);
+  }
+
+  async #flushStaged(r: RecordingRecord): Promise<void> {
+    if (r.staged.length === 0) return;
+    const chunks: Uint8Array[] = [];
+    for (const s of r.staged) {
+      const b = await this.storage.get(s.key);
+      if (!b) throw new Error(`staged part ${s.part} of ${r.sessionId} is missing from storage`);
+      chunks.push(b);
+    }
+    await this.#storagePart(r, Buffer.concat(chunks));
+    const staged = r.staged;
+    r.staged = [];
+    this.store.putRecording(r);
+    for (const s of staged) await this.storage.delete(s.key).catch(() => {});
+  }
+
+  async #storagePart(r: RecordingRecord, data: Uint8Array): Promise<void> {
+    if (!r.uploadId) {
+      r.uploadId = await this.storage.createUpload(r.key);
+      this.store.putRecording(r);
+    }
+    const n = r.storageParts.length + 1;
+    const etag = await this.storage.uploadPart(r.key, r.uploadId, n, data);
+    r.storageParts.push({ n, etag, size: data.length });
+  }
+
+  #own(serverId: string, sid: string): RecordingRecord {
+    const r = this.store.getRecording(sid);
+    if (!r) throw new IngestError(404, "no such recording upload; open it first");
+    if (r.serverId !== serverId) throw new IngestError(403, "this session's recording belongs to another node");
+    return r;
+  }
+
+  #serial<T>(sid: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#chains.get(sid) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(fn);
+    this.#chains.set(sid, next);
+    void next.finally(() => this.#chains.get(sid) === next && this.#chains.delete(sid)).catch(() => {});
+    return next;
+  }
+}

@@ -1,0 +1,55 @@
+// Reads a whole recording (.ndjson.gz bytes) into events. A download cut short, or a
+// damaged file, gives the events up to the damage and says where the recording ends.
+import { constants, gunzipSync } from "node:zlib";
+import { formatClock } from "./clock.ts";
+import { parseEventLine, type RecordingEvent, type SessionEndEvent, type SessionStartEvent } from "./recording-event.ts";
+
+export interface LoadedRecording {
+  events: RecordingEvent[];
+  start?: SessionStartEvent;
+  end?: SessionEndEvent;
+  durationMs: number;
+  /** Set when the bytes end before the recording does: where and why. */
+  truncated?: string;
+}
+
+export function readRecording(bytes: Uint8Array): LoadedRecording {
+  let raw: Buffer;
+  let damage: string | undefined;
+  try {
+    raw = gunzipSync(bytes);
+  } catch (e) {
+    damage = `the compressed data is cut short or damaged (${(e as Error).message})`;
+    try {
+      raw = gunzipSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch {
+      raw = Buffer.alloc(0);
+    }
+  }
+  const text = raw.toString("utf8");
+  const events: RecordingEvent[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const end = text.indexOf("\n", start);
+    if (end === -1) {
+      damage ??= "the last line is cut short";
+      break;
+    }
+    try {
+      events.push(parseEventLine(text.slice(start, end)));
+    } catch (e) {
+      damage = `line ${events.length + 1} is damaged (${(e as Error).message})`;
+      break;
+    }
+    start = end + 1;
+  }
+  const first = events[0]?.event === "session.start" ? (events[0] as SessionStartEvent) : undefined;
+  const last = events.at(-1)?.event === "session.end" ? (events.at(-1) as SessionEndEvent) : undefined;
+  const durationMs = events.reduce((m, e) => Math.max(m, e.ms), 0);
+  if (!damage && events.length > 0 && !last) damage = "it has no session.end event";
+  const out: LoadedRecording = { events, start: first, end: last, durationMs };
+  if (damage || events.length === 0) {
+    out.truncated = `recording ends early at ${formatClock(durationMs)} after ${events.length} events: ${damage ?? "it is empty"}`;
+  }
+  return out;
+}

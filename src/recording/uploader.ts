@@ -1,0 +1,154 @@
+// node mode: sends spooled sessions to the auth service part by part. Its state is the
+// spool itself (a part file is removed only once the auth service has it), so it
+// survives restarts and resumes where it stopped. Each session retries on its own
+// backoff; a corrupt one is moved aside and reported, and never blocks the others.
+import { readFileSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { ApiError } from "../platform/api-client.ts";
+import type { Logger } from "../platform/logger.ts";
+import { checkPart } from "./part-codec.ts";
+import type { RecordingClient } from "./recording-client.ts";
+import { listSpooled, moveAside, partName, readMeta, recover, removeSession, sealedParts, sessionDir, spoolRoot } from "./spool.ts";
+
+const IDLE_MS = 5_000;
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 60_000;
+
+export interface UploaderStats {
+  uploadedParts: number;
+  completed: number;
+  corrupt: number;
+  failures: number;
+}
+
+export class Uploader {
+  readonly stats: UploaderStats = { uploadedParts: 0, completed: 0, corrupt: 0, failures: 0 };
+  readonly #root: string;
+  readonly #backoff = new Map<string, { until: number; ms: number }>();
+  #timer?: Timer;
+  #running = false;
+  #again = false;
+  #stopped = false;
+
+  constructor(private readonly dataDir: string, private readonly client: RecordingClient,
+    private readonly isLive: (sid: string) => boolean, private readonly log: Logger) {
+    this.#root = spoolRoot(dataDir);
+  }
+
+  /** Recovers sessions a previous run left open, then starts uploading. */
+  start(): void {
+    for (const sid of listSpooled(this.#root)) {
+      const dir = sessionDir(this.#root, sid);
+      try {
+        if (readMeta(dir).state !== "recording") continue;
+        const salvaged = recover(dir, new Date());
+        this.log.warn("recovered a session cut by an agent stop; it will be uploaded as interrupted", { session: sid, salvaged_events: salvaged });
+      } catch (e) {
+        this.#corrupt(sid, `cannot recover the spool: ${(e as Error).message}`);
+      }
+    }
+    this.poke();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** Queue depth for metrics: sessions waiting in the spool. */
+  pending(): number {
+    return listSpooled(this.#root).length;
+  }
+
+  poke(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#round(), 0);
+  }
+
+  async #round(): Promise<void> {
+    this.#running = true;
+    do {
+      this.#again = false;
+      for (const sid of listSpooled(this.#root)) {
+        if (this.#stopped) break;
+        const b = this.#backoff.get(sid);
+        if (b && b.until > Date.now()) continue;
+        try {
+          await this.#upload(sid);
+          this.#backoff.delete(sid);
+        } catch (e) {
+          this.stats.failures++;
+          const ms = Math.min((b?.ms ?? RETRY_MIN_MS / 2) * 2, RETRY_MAX_MS);
+          this.#backoff.set(sid, { until: Date.now() + ms, ms });
+          this.log.warn("recording upload failed; will retry", { session: sid, retry_in_ms: ms, error: e as Error });
+        }
+      }
+    } while (this.#again && !this.#stopped);
+    this.#running = false;
+    if (!this.#stopped) {
+      const nextBackoff = Math.min(IDLE_MS, ...[...this.#backoff.values()].map((b) => Math.max(0, b.until - Date.now())));
+      this.#timer = setTimeout(() => void this.#round(), nextBackoff);
+    }
+  }
+
+  async #upload(sid: string): Promise<void> {
+    const dir = sessionDir(this.#root, sid);
+    const live = this.isLive(sid);
+    const parts = sealedParts(dir);
+    const meta = readMeta(dir);
+    const done = !live && meta.state !== "recording";
+    if (parts.length === 0 && !done) return;
+    let state;
+    try {
+      state = await this.client.open(sid, { user: meta.user, login: meta.login, kind: meta.kind, command: meta.command, mode: meta.mode, started: meta.started });
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) return this.#forget(sid, dir, `the auth service already has this recording: ${e.message}`);
+      throw e;
+    }
+    if (state.state === "corrupt") return this.#corrupt(sid, "the auth service marked this recording corrupt", false);
+    for (const n of parts) {
+      const path = join(dir, partName(n, true));
+      if (n >= state.next) {
+        const bytes = readFileSync(path);
+        const check = checkPart(bytes);
+        if (!check.ok) return this.#corrupt(sid, `part ${n}: ${check.reason}`);
+        try {
+          state = await this.client.putPart(sid, n, bytes);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 422) return this.#corrupt(sid, `part ${n}: ${e.message}`, false);
+          throw e;
+        }
+        this.stats.uploadedParts++;
+      }
+      unlinkSync(path);
+    }
+    if (!done) return;
+    const last = parts.at(-1) ?? state.next - 1;
+    await this.client.complete(sid, { parts: last, interrupted: meta.state === "interrupted" });
+    removeSession(this.#root, sid);
+    this.stats.completed++;
+    this.log.info("session recording uploaded", { session: sid, parts: last, interrupted: meta.state === "interrupted" });
+  }
+
+  #forget(sid: string, _dir: string, why: string): void {
+    this.log.warn("dropping a spooled recording", { session: sid, reason: why });
+    this.#corrupt(sid, why, false);
+  }
+
+  #corrupt(sid: string, reason: string, report = true): void {
+    this.stats.corrupt++;
+    let where = "";
+    try {
+      where = moveAside(this.dataDir, sid);
+    } catch (e) {
+      this.log.error("cannot move a corrupt spool aside", { session: sid, error: e as Error });
+    }
+    this.log.error("session recording is corrupt; moved aside", { session: sid, reason, moved_to: where });
+    if (report) this.client.reportCorrupt(sid, reason).catch((e) => this.log.warn("could not report a corrupt recording", { session: sid, error: e as Error }));
+  }
+}
