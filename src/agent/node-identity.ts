@@ -11,6 +11,7 @@ import { decodeOpenSshPrivateKey, encodeOpenSshPrivateKey } from "../core/openss
 import { ed25519FromPrivate, formatAuthorizedKey, generateEd25519 } from "../core/ssh-key.ts";
 import { ApiClient, fetchPinnedCa } from "../platform/api-client.ts";
 import { writeFileAtomic } from "../platform/fs-atomic.ts";
+import { advertiseAddr } from "./advertise-addr.ts";
 import { readIdentity, writeIdentity, type Identity } from "../platform/identity-file.ts";
 import { VERSION } from "../version.ts";
 
@@ -58,7 +59,7 @@ async function join_(cfg: AgentConfig, serverId: string, hostKeyLine: string, id
     token: cfg.joinToken,
     server_id: serverId,
     hostname: hostname(),
-    addr: cfg.ssh.advertiseAddr ?? formatHostPort(cfg.ssh.listen),
+    addr: advertiseAddr(cfg.ssh.advertiseAddr, cfg.ssh.listen),
     labels: cfg.ssh.labels,
     identity_key: formatAuthorizedKey("ssh-ed25519", key.publicBlob, serverId),
     host_key: hostKeyLine,

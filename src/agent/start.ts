@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../platform/fs-atomic.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
 import { AccessGuard } from "./access-guard.ts";
+import { advertiseAddr } from "./advertise-addr.ts";
 import { agentMetrics } from "./agent-metrics.ts";
 import { AuditOutbox } from "./audit-outbox.ts";
 import { ClusterView } from "./cluster-view.ts";
@@ -69,7 +70,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections, (c, reason) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: c.user, login: c.login, reason }), log);
   enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
-  const heartbeat = new Heartbeat(node.api, cfg.ssh.advertiseAddr ?? formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);
+  const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);
   heartbeat.start();
   outbox.start();
   recorder.start();

@@ -15,7 +15,7 @@ const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 
 /** Writes the identity when missing, or renews it when its certificate is near expiry or from another CA. */
 export function ensureAdminIdentity(path: string, svc: AuthService, authAddr: string, caCertPem: string): void {
-  if (existsSync(path) && stillGood(path, svc)) return;
+  if (existsSync(path) && stillGood(path, svc)) return keepAddressCurrent(path, authAddr);
   const key = generateEd25519();
   const cert = svc.signUserCert("admin", formatAuthorizedKey("ssh-ed25519", key.publicBlob, "admin"), ADMIN_TTL);
   writeIdentity(path, {
@@ -37,4 +37,10 @@ function stillGood(path: string, svc: AuthService): boolean {
   } catch {
     return false;
   }
+}
+
+/** `public_addr` may change after first start; the identity should follow it. */
+function keepAddressCurrent(path: string, authAddr: string): void {
+  const id = readIdentity(path);
+  if (id.authServer !== authAddr) writeIdentity(path, { ...id, authServer: authAddr });
 }
