@@ -76,7 +76,7 @@ export class S3Storage implements RecordingStorage {
     return out.sort();
   }
 
-  createUpload(key: string): Promise<string> {
+  async createUpload(key: string): Promise<string> {
     return this.#c.initiateNewMultipartUpload(this.loc.bucket, this.#key(key), {});
   }
 
