@@ -17,6 +17,6 @@ export const sessions: CtlCommand = async (args, ctx) => {
   const rows = await ctx.client().request<Record<string, unknown>[]>("GET", `/v1/sessions?${q}`);
   printRows(rows, [
     ["id", "ID"], ["state", "State"], ["user", "User"], ["login", "Login"], ["node", "Node"], ["kind", "Kind"],
-    ["start", "Start"], ["end", "End"], ["duration", "Duration"], ["recorded", "Recorded"], ["reason", "Reason"],
+    ["start", "Start"], ["end", "End"], ["duration", "Duration"], ["recorded", "Recorded"], ["recording", "Recording"], ["reason", "Reason"],
   ], format(v.format));
 };

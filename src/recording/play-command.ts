@@ -1,7 +1,7 @@
 // `hostward play SESSION|FILE [--speed 2] [--from 1m30s] [--skip-idle 2s]
 // [--format pty|json|text|asciicast]`: plays or exports a recording, fetched from the
 // auth service (as `ctl` would, with the same identity) or read from a local file.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CliError, usage } from "../ctl/ctl-error.ts";
 import { clientFor, selectIdentity } from "../ctl/identity-selection.ts";
@@ -48,7 +48,7 @@ export async function runPlay(argv: string[], env: Record<string, string | undef
 }
 
 async function load(source: string, identity: string | undefined, auth: string | undefined, env: Record<string, string | undefined>): Promise<LoadedRecording> {
-  if (existsSync(source)) return readRecording(readFileSync(source));
+  if (existsSync(source) && statSync(source).isFile()) return readRecording(readFileSync(source));
   if (!isSessionId(source)) throw usage(`play: ${badSessionIdMessage(source)}, and there is no such file`);
   const d = await downloadRecording(clientFor(selectIdentity(identity, env), auth), source);
   if (d.cut) process.stderr.write(`hostward: ${d.cut}\n`);

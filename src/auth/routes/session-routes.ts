@@ -6,6 +6,7 @@ import type { AuthService } from "../auth-service.ts";
 import { badRequest } from "../http-error.ts";
 import type { SessionRecord, StoredSessionState } from "../session-inventory.ts";
 import { requireNode } from "./semaphore-routes.ts";
+import { recordingState } from "./recording-routes.ts";
 
 const MAX_PAGE = 1000;
 const STATES = ["active", "completed", "rejected", "lost"] as const;
@@ -62,8 +63,15 @@ function sessionView(r: SessionRecord, svc: AuthService) {
     id: r.id, state, user: r.user ?? "", login: r.login ?? "", node: r.node, kind: r.kind ?? "",
     start: r.start.toISOString(), end: end?.toISOString() ?? "",
     duration: durationMs === undefined || r.state === "rejected" ? "" : formatDuration(ms(Math.max(0, Math.round(durationMs / 1000) * 1000))),
-    recorded: r.recorded, reason: reason ?? "",
+    recorded: r.recorded, recording: recordingOf(r, svc), reason: reason ?? "",
   };
+}
+
+/** A recorded session's recording: complete, interrupted, corrupt, uploading, or pending (still on the node). */
+function recordingOf(r: SessionRecord, svc: AuthService): string {
+  if (!r.recorded) return "";
+  const rec = svc.store.recordings.getRecording(r.id);
+  return rec ? recordingState(rec) : "pending";
 }
 
 export function sinceDate(s: string, now: Date): Date {
