@@ -1,0 +1,98 @@
+// The recording format: byte-exact event encoding, part checks and salvage of a part
+// cut short. Tables of cases, one loop each.
+import { describe, expect, test } from "bun:test";
+import { gzipSync } from "node:zlib";
+import { checkPart, gzipMember, salvageLines } from "../../src/recording/part-codec.ts";
+import { bytesLine, eventBytes, parseEventLine } from "../../src/recording/recording-event.ts";
+import { isSessionId } from "../../src/recording/session-id.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe("print events keep bytes exact", () => {
+  const cases: [string, Uint8Array, "data" | "b64"][] = [
+    ["ascii with CRLF and escapes", enc("ls\r\n\x1b[1;34mdir\x1b[0m\r\n"), "data"],
+    ["UTF-8", enc("café ✓ 日本"), "data"],
+    ["a BOM at the start stays", new Uint8Array([0xef, 0xbb, 0xbf, 0x41]), "data"],
+    ["invalid UTF-8", new Uint8Array([0x61, 0xff, 0xfe, 0x62]), "b64"],
+    ["a multi-byte character cut in half", enc("é").subarray(0, 1), "b64"],
+    ["NUL and BEL", new Uint8Array([0x00, 0x07, 0x41]), "b64"],
+    ["large output goes straight to base64", new Uint8Array(20_000).fill(0x41), "b64"],
+    ["empty", new Uint8Array(0), "data"],
+  ];
+  for (const [name, bytes, field] of cases) {
+    test(name, () => {
+      const line = bytesLine("print", 12, bytes);
+      expect(line.endsWith("\n")).toBe(true);
+      const e = parseEventLine(line.slice(0, -1)) as { ms: number; data?: string; b64?: string };
+      expect(e.ms).toBe(12);
+      expect(field in e).toBe(true);
+      expect(eventBytes(e)).toEqual(bytes);
+    });
+  }
+});
+
+describe("event lines are checked", () => {
+  const bad: [string, RegExp][] = [
+    ["not json", /not valid JSON/],
+    ["[1,2]", /not a JSON object/],
+    ['{"ms":1}', /no "event" field/],
+    ['{"event":"print","ms":-1,"data":"x"}', /"ms" must be a non-negative number/],
+    ['{"event":"print","ms":1}', /needs "data" text or "b64"/],
+    ['{"event":"print","ms":1,"b64":"!!"}', /needs "data" text or "b64"/],
+    ['{"event":"resize","ms":1,"cols":"80","rows":24}', /integer "cols" and "rows"/],
+    ['{"event":"exec","ms":0}', /needs "command"/],
+  ];
+  for (const [line, re] of bad) test(line, () => expect(() => parseEventLine(line)).toThrow(re));
+  test("unknown events are kept", () => expect(parseEventLine('{"event":"future","ms":3}').event as string).toBe("future"));
+});
+
+describe("parts", () => {
+  const lines = '{"event":"session.start","ms":0}\n{"event":"print","ms":5,"data":"hi"}\n';
+  test("a valid part, also as several gzip members", () => {
+    expect(checkPart(gzipMember(lines))).toMatchObject({ ok: true, events: 2, lastMs: 5 });
+    const two = Buffer.concat([gzipMember(lines), gzipMember('{"event":"print","ms":9,"data":"x"}\n')]);
+    expect(checkPart(two)).toMatchObject({ ok: true, events: 3, lastMs: 9 });
+  });
+  const bad: [string, Uint8Array, RegExp][] = [
+    ["not gzip", enc("plain text"), /not valid gzip/],
+    ["cut short", gzipMember(lines).subarray(0, 20), /not valid gzip/],
+    ["empty", gzipSync(""), /empty part/],
+    ["last line without newline", gzipSync('{"event":"print","ms":1,"data":"x"}'), /no newline/],
+    ["a line that is not an event", gzipSync(lines + "{oops}\n"), /line 3: not valid JSON/],
+  ];
+  for (const [name, bytes, re] of bad) {
+    test(name, () => {
+      const r = checkPart(bytes);
+      expect(r.ok).toBe(false);
+      expect(!r.ok && r.reason).toMatch(re);
+    });
+  }
+  test("salvage keeps the whole lines of a part cut by a crash", () => {
+    const big = Array.from({ length: 2000 }, (_, i) => `{"event":"print","ms":${i},"data":"line ${i}"}\n`).join("");
+    const whole = Buffer.concat([gzipMember(lines), gzipMember(big)]);
+    const s = salvageLines(whole.subarray(0, whole.length - 100));
+    expect(s.complete).toBe(false);
+    expect(s.events).toBeGreaterThan(2);
+    expect(s.text.endsWith("\n")).toBe(true);
+    expect(checkPart(gzipMember(s.text)).ok).toBe(true);
+    expect(salvageLines(whole)).toMatchObject({ complete: true, events: 2002 });
+  });
+  test("incompressible output is stored, not squeezed", () => {
+    const random = crypto.getRandomValues(new Uint8Array(400_000));
+    const member = gzipMember(Buffer.from(random).toString("latin1"));
+    expect(checkPart(member).ok).toBe(false); // not event lines, but valid gzip
+    expect(Bun.gunzipSync(member as Uint8Array<ArrayBuffer>).length).toBe(Buffer.from(Buffer.from(random).toString("latin1")).length);
+  });
+});
+
+test("session ids: UUIDs only", () => {
+  const cases: [string, boolean][] = [
+    ["0b7d9c52-3f5e-4c1a-9a57-2d8e6f3b1c90", true],
+    ["0B7D9C52-3F5E-4C1A-9A57-2D8E6F3B1C90", false],
+    ["../0b7d9c52-3f5e-4c1a-9a57-2d8e6f3b1c90", false],
+    ["0b7d9c52-3f5e-4c1a-9a57-2d8e6f3b1c90/..", false],
+    ["", false],
+    ["x".repeat(36), false],
+  ];
+  for (const [s, ok] of cases) expect(isSessionId(s)).toBe(ok);
+});
