@@ -8,6 +8,7 @@ interface BenchModule {
 
 const MODULES: Record<string, () => Promise<BenchModule>> = {
   foundation: () => import("./foundation.ts"),
+  recording: () => import("./recording.ts"),
 };
 
 async function main(args: string[]): Promise<number> {

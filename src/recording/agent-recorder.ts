@@ -49,14 +49,16 @@ export class AgentRecorder {
   readonly #client: RecordingClient;
   readonly uploader: Uploader;
   readonly #root: string;
+  #broken?: string;
 
   constructor(private readonly deps: RecorderDeps) {
     this.#root = spoolRoot(deps.dataDir);
     mkdirSync(this.#root, { recursive: true, mode: 0o700 });
     this.#client = new RecordingClient(deps.api);
     this.uploader = new Uploader(deps.dataDir, this.#client, (sid) => this.#live.has(sid), deps.log.child({ component: "uploader" }));
-    this.#worker = new Worker(new URL("./encoder-worker.ts", import.meta.url).href);
+    this.#worker = new Worker(workerUrl());
     this.#worker.onmessage = (ev: MessageEvent<FromWorker>) => this.#fromWorker(ev.data);
+    this.#worker.onerror = (ev) => this.#workerFailed(ev.message);
     this.#worker.unref();
   }
 
@@ -79,6 +81,7 @@ export class AgentRecorder {
   /** Whether and how to record a new session; a refusal closes it before it starts. */
   begin(info: SessionInfo, roles: Role[], cluster: ClusterConfig, onFail: (message: string) => void): RecordingDecision {
     if (info.kind === "sftp" || !shouldRecord(roles, cluster)) return {};
+    if (this.#broken) return { refusal: `hostward: this session must be recorded but the recorder failed (${this.#broken}); refusing recorded sessions` };
     const mode = cluster.sessionRecording === "node-sync" ? "sync" : "node";
     if (mode === "node") {
       const refusal = this.#diskRefusal();
@@ -105,6 +108,13 @@ export class AgentRecorder {
     } satisfies ToWorker);
     if (info.command !== undefined) rec.line(eventLine({ event: "exec", ms: 0, command: info.command }));
     return { recording: rec };
+  }
+
+  /** The encoder died: every recorded session is closed, new ones are refused. */
+  #workerFailed(message: string): void {
+    this.#broken = message || "encoder worker error";
+    this.deps.log.error("the recording encoder failed; recorded sessions are closed and refused", { error: this.#broken });
+    for (const { onFail } of this.#live.values()) onFail(`hostward: closing this session: it cannot be recorded (${this.#broken})`);
   }
 
   #diskRefusal(): string | undefined {
@@ -142,6 +152,11 @@ export class AgentRecorder {
         return;
     }
   }
+}
+
+/** In a `bun build --compile` binary, modules sit under /$bunfs/root/ by their path below src/. */
+function workerUrl(): string {
+  return import.meta.url.includes("/$bunfs/") ? "./recording/encoder-worker.ts" : new URL("./encoder-worker.ts", import.meta.url).href;
 }
 
 function freeBytes(dir: string): number {

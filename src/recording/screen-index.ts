@@ -2,14 +2,12 @@
 // nearest keyframe (a snapshot of a headless terminal, taken every few seconds of
 // recording as the index grows) plus the few events after it — never by replaying
 // the recording from its start on each seek.
-import xtermHeadless from "@xterm/headless";
-import serializeAddon from "@xterm/addon-serialize";
+import { SerializeAddon } from "@xterm/addon-serialize";
+import { Terminal } from "@xterm/headless";
 import type { LoadedRecording } from "./recording-reader.ts";
 import { eventBytes } from "./recording-event.ts";
 import { eventTimes, lastAtOrBefore } from "./timeline.ts";
 
-const { Terminal } = xtermHeadless as unknown as typeof import("@xterm/headless");
-const { SerializeAddon } = serializeAddon as unknown as typeof import("@xterm/addon-serialize");
 
 /** A keyframe every this much recording time or output, whichever comes first. */
 const KEYFRAME_MS = 5_000;

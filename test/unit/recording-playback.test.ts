@@ -2,8 +2,8 @@
 // speed steps, player keys, asciicast lines, and the screen index (a seek — forward or
 // back — rebuilds exactly the screen that playing from the start would show).
 import { describe, expect, test } from "bun:test";
-import xtermHeadless from "@xterm/headless";
-import serializeAddon from "@xterm/addon-serialize";
+import { SerializeAddon } from "@xterm/addon-serialize";
+import { Terminal } from "@xterm/headless";
 import { asciicastLines } from "../../src/recording/asciicast.ts";
 import { formatClock, parseClock } from "../../src/recording/clock.ts";
 import { playerKey } from "../../src/recording/player-keys.ts";
@@ -13,8 +13,6 @@ import { ScreenIndex } from "../../src/recording/screen-index.ts";
 import { plainText } from "../../src/recording/text-output.ts";
 import { nextSpeed, seekTarget, timing } from "../../src/recording/timeline.ts";
 
-const { Terminal } = xtermHeadless as unknown as typeof import("@xterm/headless");
-const { SerializeAddon } = serializeAddon as unknown as typeof import("@xterm/addon-serialize");
 
 test("plain text", () => {
   const cases: [string, string][] = [
