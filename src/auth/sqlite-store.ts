@@ -140,6 +140,10 @@ export class SqliteStore implements Store {
       .map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: r.seq }));
   }
 
+  atomically<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
   close(): void {
     this.#db.close();
   }

@@ -83,5 +83,8 @@ export interface Store {
   appendEvent(e: AuditEvent): boolean;
   listEvents(q: EventQuery): (AuditEvent & { seq: number })[];
 
+  /** Runs fn as one transaction: all of its writes (across every part of the store) or none. */
+  atomically<T>(fn: () => T): T;
+
   close(): void;
 }

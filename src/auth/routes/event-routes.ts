@@ -19,12 +19,16 @@ export function eventRoutes(): Route[] {
       if (!Array.isArray(events) || events.length > MAX_EVENTS) throw badRequest(`events: expected an array of at most ${MAX_EVENTS}`);
       // Every event is checked before any is stored: a bad batch stores nothing.
       const checked = events.map((e, i) => ({ ...checkEvent(e, i), server_id: serverId }));
-      let stored = 0;
-      for (const ev of checked) {
-        if (ctx.svc.store.appendEvent(ev)) stored++;
-        // Idempotent, so also applied for a duplicate: a crash between the two writes heals on redelivery.
-        applySessionEvent(ctx.svc.store.sessions, ev);
-      }
+      // One transaction per batch: the log and the inventory move together, and fast.
+      const stored = ctx.svc.store.atomically(() => {
+        let n = 0;
+        for (const ev of checked) {
+          if (ctx.svc.store.appendEvent(ev)) n++;
+          // Also applied for a duplicate (it is idempotent): the inventory heals on redelivery.
+          applySessionEvent(ctx.svc.store.sessions, ev);
+        }
+        return n;
+      });
       return { received: events.length, stored };
     },
   }];
