@@ -12,6 +12,8 @@ import { fsyncDir, partName, writeMeta, type SpoolMeta } from "./spool.ts";
 declare const self: Worker;
 
 const FSYNC_EVERY_MS = 500;
+/** A node-mode part is also sealed at this much NDJSON, so checking one stays cheap. */
+const PART_RAW_LIMIT = 64 * 1024 * 1024;
 
 interface Session {
   mode: "node" | "sync";
@@ -22,6 +24,7 @@ interface Session {
   fd?: number;
   members: Uint8Array[];
   partBytes: number;
+  partRaw: number;
   lastMs: number;
   lastFsync: number;
   fsyncTimer?: Timer;
@@ -45,7 +48,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
 };
 
 function open(m: Extract<ToWorker, { op: "open" }>): void {
-  const s: Session = { mode: m.mode, dir: m.dir, meta: m.meta as SpoolMeta, partLimit: m.partLimit, part: 1, members: [], partBytes: 0, lastMs: 0, lastFsync: 0, dirty: false };
+  const s: Session = { mode: m.mode, dir: m.dir, meta: m.meta as SpoolMeta, partLimit: m.partLimit, part: 1, members: [], partBytes: 0, partRaw: 0, lastMs: 0, lastFsync: 0, dirty: false };
   sessions.set(m.sid, s);
   if (s.mode === "node") {
     mkdirSync(s.dir!, { recursive: true, mode: 0o700 });
@@ -86,8 +89,9 @@ function append(sid: string, s: Session, text: string, final = false): void {
     s.members.push(member);
   }
   s.partBytes += member.length;
+  s.partRaw += text.length;
   if (s.mode === "sync") seal(sid, s, final);
-  else if (s.partBytes >= s.partLimit && !final) seal(sid, s, false);
+  else if ((s.partBytes >= s.partLimit || s.partRaw >= PART_RAW_LIMIT) && !final) seal(sid, s, false);
 }
 
 /** Ends the current part: node mode fsyncs and renames it to .gz; sync mode posts it. */
@@ -109,6 +113,7 @@ function seal(sid: string, s: Session, final: boolean): void {
   }
   s.part++;
   s.partBytes = 0;
+  s.partRaw = 0;
 }
 
 function scheduleFsync(s: Session): void {

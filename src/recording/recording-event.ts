@@ -82,7 +82,7 @@ export function parseEventLine(line: string): RecordingEvent {
   switch (o.event) {
     case "print":
     case "stdin":
-      if (typeof o.data !== "string" && (typeof o.b64 !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(o.b64))) throw new Error(`${o.event}: needs "data" text or "b64" base64`);
+      if (typeof o.data !== "string" && typeof o.b64 !== "string") throw new Error(`${o.event}: needs "data" text or "b64" base64`);
       break;
     case "resize":
       if (!Number.isInteger(o.cols) || !Number.isInteger(o.rows)) throw new Error('resize: needs integer "cols" and "rows"');

@@ -38,7 +38,6 @@ describe("event lines are checked", () => {
     ['{"ms":1}', /no "event" field/],
     ['{"event":"print","ms":-1,"data":"x"}', /"ms" must be a non-negative number/],
     ['{"event":"print","ms":1}', /needs "data" text or "b64"/],
-    ['{"event":"print","ms":1,"b64":"!!"}', /needs "data" text or "b64"/],
     ['{"event":"resize","ms":1,"cols":"80","rows":24}', /integer "cols" and "rows"/],
     ['{"event":"exec","ms":0}', /needs "command"/],
   ];
@@ -59,6 +58,9 @@ describe("parts", () => {
     ["empty", gzipSync(""), /empty part/],
     ["last line without newline", gzipSync('{"event":"print","ms":1,"data":"x"}'), /no newline/],
     ["a line that is not an event", gzipSync(lines + "{oops}\n"), /line 3: not valid JSON/],
+    ["a long line with a stray quote", gzipSync(`{"event":"print","ms":1,"b64":"${"A".repeat(8000)}"x"}\n`), /line 1: not valid JSON/],
+    ["a long line without its closing brace", gzipSync(`{"event":"print","ms":1,"b64":"${"A".repeat(8000)}"\n`), /line 1: not valid JSON/],
+    ["a long line of another shape", gzipSync(`{"ms":1,"pad":"${"A".repeat(8000)}"}\n`), /line 1: no "event" field/],
   ];
   for (const [name, bytes, re] of bad) {
     test(name, () => {
@@ -67,6 +69,11 @@ describe("parts", () => {
       expect(!r.ok && r.reason).toMatch(re);
     });
   }
+  test("long lines: bulk base64 and text with escapes both pass", () => {
+    const b64 = bytesLine("print", 7, new Uint8Array(50_000).fill(1));
+    const text = `{"event":"print","ms":8,"data":${JSON.stringify("é\"\\\n".repeat(3000))}}\n`;
+    expect(checkPart(gzipMember(b64 + text))).toMatchObject({ ok: true, events: 2, lastMs: 8 });
+  });
   test("salvage keeps the whole lines of a part cut by a crash", () => {
     const big = Array.from({ length: 2000 }, (_, i) => `{"event":"print","ms":${i},"data":"line ${i}"}\n`).join("");
     const whole = Buffer.concat([gzipMember(lines), gzipMember(big)]);
