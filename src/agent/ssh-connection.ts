@@ -11,6 +11,10 @@ import { SessionChannel, type SessionOwner } from "./session-channel.ts";
 import type { LimitHit, SessionControl } from "./session-control.ts";
 import { sendBanner, sendDisconnect } from "./ssh2-internals.ts";
 
+/** Like sshd's MaxAuthTries and LoginGraceTime. */
+const MAX_AUTH_ATTEMPTS = 20;
+const LOGIN_GRACE_MS = 60_000;
+
 export interface ConnectionEvents {
   /** `limit` set: max_connections or max_sessions refused it (sessctl.limit). */
   rejected(c: SshConnection, reason: string, user: string | undefined, login: string, limit?: LimitHit): void;
@@ -42,12 +46,23 @@ export class SshConnection {
   readonly sessions = new Set<SessionChannel>();
   #closed = false;
   readonly #told = new Set<string>();
+  #attempts = 0;
+  #grace?: Timer;
 
   constructor(readonly client: Connection, readonly clientAddr: { ip: string; port: number }, private readonly env: ConnectionEnv) {
-    client.on("authentication", (ctx) => this.#authenticate(ctx));
-    client.on("ready", () => this.#ready());
+    client.on("authentication", (ctx) => {
+      if (++this.#attempts > MAX_AUTH_ATTEMPTS) return this.close("too many authentication attempts");
+      this.#authenticate(ctx);
+    });
+    client.on("ready", () => {
+      clearTimeout(this.#grace);
+      this.#ready();
+    });
+    // Like sshd's LoginGraceTime: an unauthenticated connection does not hold a slot forever.
+    this.#grace = setTimeout(() => this.subject || this.close("login grace time exceeded"), LOGIN_GRACE_MS);
     client.on("error", (e) => env.log.debug("client error", { conn: this.id, error: e }));
     client.on("close", () => {
+      clearTimeout(this.#grace);
       this.#closed = true;
       env.events.closed(this);
     });
