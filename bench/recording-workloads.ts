@@ -66,10 +66,10 @@ export function syntheticHour(): { bytes: Uint8Array; events: number; outputByte
       }
       print("\x1b[?1049l");
     } else {
-      const n = 5 + Math.floor(rand() * 50);
+      const n = 10 + Math.floor(rand() * 150);
       for (let i = 0; i < n; i++) print(`-rw-r--r-- 1 root root ${Math.floor(rand() * 1e6).toString().padStart(8)} Nov 21 11:14 file_${Math.floor(rand() * 1e4)}.txt\r\n`);
     }
-    ms += 2_000 + Math.floor(rand() * 20_000);
+    ms += 1_000 + Math.floor(rand() * 8_000);
   }
   lines.push(eventLine({ event: "session.end", ms, time: new Date(ms).toISOString() }));
   return { bytes: gzipMember(lines.join("")), events: lines.length, outputBytes: out };

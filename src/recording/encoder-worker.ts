@@ -2,16 +2,18 @@
 // gzip members. node mode appends members to the spool's open part (fsync at least
 // every second, and at every part boundary); sync mode hands each part back to the
 // main thread to send to the auth service.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { batchText } from "./batch-text.ts";
 import type { BatchEvent, FromWorker, ToWorker } from "./encoder-protocol.ts";
 import { gzipMember } from "./part-codec.ts";
-import { fsyncDir, partName, writeMeta, type SpoolMeta } from "./spool.ts";
+import { fsyncDir, partName, writeMeta, writeSealedPart, type SpoolMeta } from "./spool.ts";
 
 declare const self: Worker;
 
 const FSYNC_EVERY_MS = 500;
+/** A part this small is recompressed as one member when sealed (better ratio for interactive sessions). */
+const RECOMPRESS_MAX = 1024 * 1024;
 /** A node-mode part is also sealed at this much NDJSON, so checking one stays cheap. */
 const PART_RAW_LIMIT = 64 * 1024 * 1024;
 
@@ -25,6 +27,9 @@ interface Session {
   members: Uint8Array[];
   partBytes: number;
   partRaw: number;
+  /** The part's NDJSON while it is small enough to recompress; undefined past that. */
+  keep?: Uint8Array[];
+  membersInPart: number;
   lastMs: number;
   lastFsync: number;
   fsyncTimer?: Timer;
@@ -48,7 +53,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
 };
 
 function open(m: Extract<ToWorker, { op: "open" }>): void {
-  const s: Session = { mode: m.mode, dir: m.dir, meta: m.meta as SpoolMeta, partLimit: m.partLimit, part: 1, members: [], partBytes: 0, partRaw: 0, lastMs: 0, lastFsync: 0, dirty: false };
+  const s: Session = { mode: m.mode, dir: m.dir, meta: m.meta as SpoolMeta, partLimit: m.partLimit, part: 1, members: [], partBytes: 0, partRaw: 0, keep: [], membersInPart: 0, lastMs: 0, lastFsync: 0, dirty: false };
   sessions.set(m.sid, s);
   if (s.mode === "node") {
     mkdirSync(s.dir!, { recursive: true, mode: 0o700 });
@@ -60,7 +65,7 @@ function open(m: Extract<ToWorker, { op: "open" }>): void {
 function batch(sid: string, buf: Uint8Array, events: BatchEvent[], bytes: number): void {
   const s = sessions.get(sid);
   if (!s) return;
-  const { text, lastMs } = batchText(buf, events);
+  const { bytes: text, lastMs } = batchText(buf, events);
   if (lastMs > s.lastMs) s.lastMs = lastMs;
   append(sid, s, text);
   post({ op: "done", sid, bytes });
@@ -77,9 +82,10 @@ function end(sid: string, endLine: string): void {
   post({ op: "closed", sid, parts: s.part - 1 });
 }
 
-function append(sid: string, s: Session, text: string, final = false): void {
+function append(sid: string, s: Session, text: string | Uint8Array, final = false): void {
   if (text.length === 0) return;
-  const member = gzipMember(text);
+  const raw = typeof text === "string" ? Buffer.from(text) : text;
+  const member = gzipMember(raw);
   if (s.mode === "node") {
     s.fd ??= openSync(join(s.dir!, partName(s.part, false)), "a", 0o600);
     writeSync(s.fd, member);
@@ -89,7 +95,10 @@ function append(sid: string, s: Session, text: string, final = false): void {
     s.members.push(member);
   }
   s.partBytes += member.length;
-  s.partRaw += text.length;
+  s.partRaw += raw.length;
+  s.membersInPart++;
+  if (s.keep && s.partRaw <= RECOMPRESS_MAX) s.keep.push(raw.slice());
+  else s.keep = undefined;
   if (s.mode === "sync") seal(sid, s, final);
   else if ((s.partBytes >= s.partLimit || s.partRaw >= PART_RAW_LIMIT) && !final) seal(sid, s, false);
 }
@@ -102,7 +111,11 @@ function seal(sid: string, s: Session, final: boolean): void {
     closeSync(s.fd);
     s.fd = undefined;
     s.dirty = false;
-    renameSync(join(s.dir!, partName(s.part, false)), join(s.dir!, partName(s.part, true)));
+    const open = join(s.dir!, partName(s.part, false));
+    if (s.keep && s.membersInPart > 1) {
+      writeSealedPart(s.dir!, s.part, gzipMember(Buffer.concat(s.keep), 9));
+      unlinkSync(open);
+    } else renameSync(open, join(s.dir!, partName(s.part, true)));
     fsyncDir(s.dir!);
     post({ op: "sealed", sid, n: s.part });
   } else {
@@ -114,6 +127,8 @@ function seal(sid: string, s: Session, final: boolean): void {
   s.part++;
   s.partBytes = 0;
   s.partRaw = 0;
+  s.keep = [];
+  s.membersInPart = 0;
 }
 
 function scheduleFsync(s: Session): void {

@@ -3,6 +3,7 @@
 // Checking takes bytes and says what is wrong; salvaging keeps the whole lines of a
 // part cut short by a crash.
 import { constants, gunzipSync } from "node:zlib";
+import { sizeMember, splitMembers } from "./gzip-members.ts";
 import { parseEventLine, type RecordingEvent } from "./recording-event.ts";
 
 /** Above this many bytes of lines a flush is compressed fast (level 1) rather than well (6). */
@@ -16,12 +17,21 @@ export type PartCheck =
   | { ok: false; reason: string };
 
 /** One gzip member of the given lines, at a level that fits their size and content. */
-export function gzipMember(text: string | Uint8Array): Uint8Array {
+export function gzipMember(text: string | Uint8Array, level?: 0 | 1 | 6 | 9): Uint8Array {
   const raw = (typeof text === "string" ? Buffer.from(text) : text) as Uint8Array<ArrayBuffer>;
-  if (raw.length <= FAST_ABOVE) return Bun.gzipSync(raw, { level: 6 });
-  const sample = raw.subarray(0, SAMPLE);
-  const level = Bun.gzipSync(sample, { level: 1 }).length > sample.length * INCOMPRESSIBLE ? 0 : 1;
-  return Bun.gzipSync(raw, { level });
+  if (level === undefined && raw.length <= FAST_ABOVE) level = 6;
+  if (level === undefined) {
+    const sample = raw.subarray(0, SAMPLE);
+    level = Bun.gzipSync(sample, { level: 1 }).length > sample.length * INCOMPRESSIBLE ? 0 : 1;
+  }
+  return sizeMember(Bun.gzipSync(raw, { level }));
+}
+
+/** Inflates a part: member by member with libdeflate when they are sized, else with zlib. */
+export function gunzipPart(bytes: Uint8Array): Buffer {
+  const members = splitMembers(bytes);
+  if (!members) return gunzipSync(bytes);
+  return Buffer.concat(members.map((m) => Bun.gunzipSync(m as Uint8Array<ArrayBuffer>)));
 }
 
 /**
@@ -32,7 +42,7 @@ export function gzipMember(text: string | Uint8Array): Uint8Array {
 export function checkPart(bytes: Uint8Array): PartCheck {
   let raw: Buffer;
   try {
-    raw = gunzipSync(bytes);
+    raw = gunzipPart(bytes);
   } catch (e) {
     return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
   }

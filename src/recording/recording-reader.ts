@@ -2,6 +2,7 @@
 // damaged file, gives the events up to the damage and says where the recording ends.
 import { constants, gunzipSync } from "node:zlib";
 import { formatClock } from "./clock.ts";
+import { gunzipPart } from "./part-codec.ts";
 import { parseEventLine, type RecordingEvent, type SessionEndEvent, type SessionStartEvent } from "./recording-event.ts";
 
 export interface LoadedRecording {
@@ -17,7 +18,7 @@ export function readRecording(bytes: Uint8Array): LoadedRecording {
   let raw: Buffer;
   let damage: string | undefined;
   try {
-    raw = gunzipSync(bytes);
+    raw = gunzipPart(bytes);
   } catch (e) {
     damage = `the compressed data is cut short or damaged (${(e as Error).message})`;
     try {

@@ -1,5 +1,5 @@
 // Seeking in a terminal recording: the screen at any moment is rebuilt from the
-// nearest keyframe (a snapshot of a headless terminal, taken every few seconds of
+// nearest keyframe (a snapshot of a headless terminal, taken every 30 s of
 // recording as the index grows) plus the few events after it — never by replaying
 // the recording from its start on each seek.
 import { SerializeAddon } from "@xterm/addon-serialize";
@@ -10,7 +10,7 @@ import { eventTimes, lastAtOrBefore } from "./timeline.ts";
 
 
 /** A keyframe every this much recording time or output, whichever comes first. */
-const KEYFRAME_MS = 5_000;
+const KEYFRAME_MS = 30_000;
 const KEYFRAME_BYTES = 256 * 1024;
 /** Full reset, then the snapshot; the snapshot draws from the home position. */
 const RESET = "\x1bc";

@@ -96,7 +96,9 @@ export function recover(dir: string, now: Date): number {
   let salvaged = 0;
   for (const f of readdirSync(dir).filter((f) => f.endsWith(".open") || f.endsWith(".tmp"))) {
     const path = join(dir, f);
-    if (f.endsWith(".open")) {
+    // An .open file beside a sealed part of the same number is the leftover of a seal
+    // that was recompressing it: the sealed part holds all of it.
+    if (f.endsWith(".open") && Number(f.slice(5, 11)) > (sealed.at(-1) ?? 0)) {
       const s = salvageLines(readFileSync(path));
       if (s.events > 0) {
         writeSealedPart(dir, next++, gzipMember(s.text));

@@ -1,8 +1,9 @@
 // The recording format: byte-exact event encoding, part checks and salvage of a part
 // cut short. Tables of cases, one loop each.
 import { describe, expect, test } from "bun:test";
-import { gzipSync } from "node:zlib";
-import { checkPart, gzipMember, salvageLines } from "../../src/recording/part-codec.ts";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { splitMembers } from "../../src/recording/gzip-members.ts";
+import { checkPart, gunzipPart, gzipMember, salvageLines } from "../../src/recording/part-codec.ts";
 import { bytesLine, eventBytes, parseEventLine } from "../../src/recording/recording-event.ts";
 import { isSessionId } from "../../src/recording/session-id.ts";
 
@@ -102,4 +103,28 @@ test("session ids: UUIDs only", () => {
     ["x".repeat(36), false],
   ];
   for (const [s, ok] of cases) expect(isSessionId(s)).toBe(ok);
+});
+
+describe("sized gzip members", () => {
+  test("each member says its size; a part splits without inflating and reads back", () => {
+    const a = gzipMember('{"event":"print","ms":1,"data":"a"}\n');
+    const b = gzipMember('{"event":"print","ms":2,"data":"b"}\n', 9);
+    const both = Buffer.concat([a, b]);
+    expect(splitMembers(both)?.map((m) => m.length)).toEqual([a.length, b.length]);
+    expect(gunzipSync(both).toString()).toBe('{"event":"print","ms":1,"data":"a"}\n{"event":"print","ms":2,"data":"b"}\n');
+    expect(gunzipPart(both).toString()).toBe(gunzipSync(both).toString());
+  });
+  test("plain gzip, or a cut member, falls back to zlib", () => {
+    const plain = Buffer.concat([gzipSync("x\n"), gzipMember("y\n")]);
+    expect(splitMembers(plain)).toBeUndefined();
+    expect(gunzipPart(plain).toString()).toBe("x\ny\n");
+    const cut = gzipMember("z\n".repeat(100)).subarray(0, 30);
+    expect(splitMembers(cut)).toBeUndefined();
+    expect(() => gunzipPart(cut)).toThrow();
+  });
+  test("a damaged byte inside a sized member is caught by its CRC", () => {
+    const m = Buffer.from(gzipMember('{"event":"print","ms":1,"data":"hello world"}\n'));
+    m[m.length - 9] = m[m.length - 9]! ^ 0xff;
+    expect(checkPart(m).ok).toBe(false);
+  });
 });

@@ -112,7 +112,7 @@ describe("screen index", () => {
       expect(await screenOf(frame.bytes)).toBe(await fromStart(ms));
       expect(frame.next).toBe(events.filter((e) => e.ms <= ms).length);
     }
-    expect(idx.keyframes).toBeGreaterThan(100);
+    expect(idx.keyframes).toBeGreaterThanOrEqual(20); // one per 30 s of recording
   });
 
   test("a seek writes only the nearest keyframe and what follows it", async () => {
