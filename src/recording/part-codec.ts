@@ -40,30 +40,41 @@ export function gunzipPart(bytes: Uint8Array): Buffer {
  * this checks the same thing as UTF-8 would without building one huge string.
  */
 export function checkPart(bytes: Uint8Array): PartCheck {
-  let raw: Buffer;
-  try {
-    raw = gunzipPart(bytes);
-  } catch (e) {
-    return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
+  // Members hold whole lines, so each is checked on its own (no concatenated copy).
+  const members = splitMembers(bytes) ?? [bytes];
+  const r = { events: 0, lastMs: 0, last: undefined as RecordingEvent | undefined, rawBytes: 0 };
+  for (const m of members) {
+    let raw: Buffer;
+    try {
+      raw = members.length > 1 || m !== bytes ? Buffer.from(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>)) : gunzipSync(m);
+    } catch (e) {
+      return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
+    }
+    const bad = checkLines(raw, r);
+    if (bad) return { ok: false, reason: bad };
   }
-  if (raw.length === 0) return { ok: false, reason: "empty part" };
-  if (raw[raw.length - 1] !== 0x0a) return { ok: false, reason: "last line has no newline (part cut short)" };
-  let events = 0;
-  let lastMs = 0;
-  let last: RecordingEvent | undefined;
+  if (r.rawBytes === 0) return { ok: false, reason: "empty part" };
+  return { ok: true, ...r };
+}
+
+/** Checks newline-terminated event lines, adding to the running totals; returns what is wrong. */
+function checkLines(raw: Buffer, r: { events: number; lastMs: number; last?: RecordingEvent; rawBytes: number }): string | undefined {
+  if (raw.length === 0) return undefined;
+  if (raw[raw.length - 1] !== 0x0a) return "last line has no newline (part cut short)";
   let start = 0;
   while (start < raw.length) {
     const end = raw.indexOf(0x0a, start);
     try {
-      last = end - start > BULK_LINE ? bulkLine(raw, start, end) : parseEventLine(raw.toString("latin1", start, end));
+      r.last = end - start > BULK_LINE ? bulkLine(raw, start, end) : parseEventLine(raw.toString("latin1", start, end));
     } catch (e) {
-      return { ok: false, reason: `line ${events + 1}: ${(e as Error).message}` };
+      return `line ${r.events + 1}: ${(e as Error).message}`;
     }
-    lastMs = last.ms;
-    events++;
+    r.lastMs = r.last.ms;
+    r.events++;
     start = end + 1;
   }
-  return { ok: true, events, lastMs, last, rawBytes: raw.length };
+  r.rawBytes += raw.length;
+  return undefined;
 }
 
 /** Lines longer than this are bulk output; they are checked by shape, not parsed. */

@@ -80,7 +80,7 @@ export class SessionRecording {
   #bytes(kind: typeof PRINT | typeof STDIN, bytes: Uint8Array): void {
     if (this.#ended || bytes.length === 0) return;
     if (this.#buf && this.#used + bytes.length > this.#buf.length) this.flush();
-    this.#buf ??= new Uint8Array(Math.max(this.batchBytes, bytes.length));
+    this.#buf ??= Buffer.allocUnsafeSlow(Math.max(this.batchBytes, bytes.length));
     this.#buf.set(bytes, this.#used);
     this.#push([kind, this.ms(), this.#used, bytes.length]);
     this.#used += bytes.length;
