@@ -10,6 +10,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   foundation: () => import("./foundation.ts"),
   "session-control": () => import("./session-control.ts"),
   recording: () => import("./recording.ts"),
+  locks: () => import("./locks.ts"),
 };
 
 async function main(args: string[]): Promise<number> {
