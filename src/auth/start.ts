@@ -50,6 +50,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
   const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }));
+  const sweeper = setInterval(() => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error })), 10 * 60_000);
   seed(svc);
   const hub = new WatchHub(store, () => [cas.user.publicLine], log);
   svc.hub = hub;
@@ -78,6 +79,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   return {
     svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath,
     async stop() {
+      clearInterval(sweeper);
       hub.close();
       server.stop(true);
       diag?.stop(true);

@@ -8,6 +8,10 @@ import type { Logger } from "../platform/logger.ts";
 import { checkPart } from "./part-codec.ts";
 import { corruptKey, recordingKey, stagingKey, type RecordingStorage } from "./recording-storage.ts";
 
+/** An open upload with no part for this long is abandoned (its node-sync agent died, or its node is gone). */
+export const ABANDON_SYNC_MS = 60 * 60_000;
+export const ABANDON_NODE_MS = 7 * 24 * 3600_000;
+
 export class IngestError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -112,6 +116,34 @@ export class RecordingIngest {
       });
     }
     return n;
+  }
+
+  /**
+   * Abandoned uploads: finished as interrupted with what they hold (evidence is kept);
+   * one that never received a part has its storage upload aborted and is dropped.
+   */
+  async sweep(): Promise<{ finished: number; dropped: number }> {
+    const now = this.now().getTime();
+    let finished = 0;
+    let dropped = 0;
+    for (const r of this.store.openRecordings()) {
+      const idle = now - r.updatedAt.getTime();
+      if (idle < (r.mode === "node-sync" ? ABANDON_SYNC_MS : ABANDON_NODE_MS)) continue;
+      await this.#serial(r.sessionId, async () => {
+        const cur = this.store.getRecording(r.sessionId);
+        if (cur?.state !== "open") return;
+        if (cur.nextPart === 1) {
+          if (cur.uploadId) await this.storage.abortUpload(cur.key, cur.uploadId);
+          this.store.deleteRecording(cur.sessionId);
+          dropped++;
+        } else {
+          await this.#finish(cur, true, `upload abandoned: no part for ${Math.round(idle / 60_000)} minutes`);
+          finished++;
+        }
+      });
+    }
+    if (finished + dropped > 0) this.log.warn("abandoned recording uploads swept", { finished, dropped });
+    return { finished, dropped };
   }
 
   /** Deletes a recording and anything of its upload still in storage. */

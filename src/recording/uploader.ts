@@ -110,6 +110,9 @@ export class Uploader {
       throw e;
     }
     if (state.state === "corrupt") return this.#corrupt(sid, "the auth service marked this recording corrupt", false);
+    if (state.state === "complete" && (parts.at(-1) ?? 0) >= state.next) {
+      return this.#forget(sid, "", "the auth service already finished this recording as abandoned; the parts it lacks are kept aside");
+    }
     for (const n of parts) {
       const path = join(dir, partName(n, true));
       if (n >= state.next) {
