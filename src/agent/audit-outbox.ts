@@ -33,8 +33,16 @@ export class AuditOutbox {
   }
 
   emit(fields: AuditFields): void {
-    const e = { uid: randomUUID(), time: new Date().toISOString(), server_id: this.serverId, proto: "ssh", ...truncated(fields) };
-    this.db.query("INSERT INTO outbox (data) VALUES (?)").run(JSON.stringify(e));
+    this.emitMany([fields]);
+  }
+
+  /** Several events in one transaction: one disk flush however many. */
+  emitMany(all: AuditFields[]): void {
+    const time = new Date().toISOString();
+    const insert = this.db.query("INSERT INTO outbox (data) VALUES (?)");
+    this.db.transaction(() => {
+      for (const fields of all) insert.run(JSON.stringify({ uid: randomUUID(), time, server_id: this.serverId, proto: "ssh", ...truncated(fields) }));
+    })();
     this.#soon();
   }
 

@@ -67,9 +67,12 @@ export class ClusterView {
       if (r) write.puts.push({ kind: r.kind, name: r.name, data: c.resource! });
       else write.deletes.push({ kind: c.kind, name: c.name });
     }
-    this.db.write(write);
+    // Memory and the cut first, the disk flush after: a lock must not wait on fsync.
+    // Should the process die between the two, the stored revision is still the old
+    // one, and the feed delivers these changes again on reconnect.
     for (const { c, r } of decoded) r ? this.#put(r) : this.#delete(c.kind, c.name);
     this.#commit(newRev, at);
+    this.db.write(write);
   }
 
   markSynced(at: Date): void {

@@ -16,7 +16,8 @@ export class LockEnforcer {
     private readonly view: ClusterView,
     private readonly guard: AccessGuard,
     private readonly connections: () => Iterable<SshConnection>,
-    private readonly onCut: (c: SshConnection, reason: string) => void,
+    /** Called once per sweep with every connection it cut, after they are all closed. */
+    private readonly onCut: (cut: { conn: SshConnection; reason: string }[]) => void,
     private readonly log: Logger,
   ) {}
 
@@ -31,20 +32,25 @@ export class LockEnforcer {
     this.#unsubscribe?.();
   }
 
-  /** Closes every connection the guard now refuses; returns how many. */
+  /**
+   * Closes every connection the guard now refuses; returns how many. Closing comes
+   * first for all of them, bookkeeping (logs, audit) after, so the last cut does not
+   * wait on the disk writes of the ones before it.
+   */
   sweep(): number {
     this.#watchNodeLock();
-    let cut = 0;
-    for (const c of this.connections()) {
-      if (!c.subject || c.closed) continue;
-      const reason = this.guard.check(c.subject);
+    const cut: { conn: SshConnection; reason: string }[] = [];
+    for (const conn of this.connections()) {
+      if (!conn.subject || conn.closed) continue;
+      const reason = this.guard.check(conn.subject);
       if (!reason) continue;
-      this.log.warn("closing connection", { conn: c.id, user: c.user, login: c.login, reason });
-      c.close(reason);
-      this.onCut(c, reason);
-      cut++;
+      conn.close(reason);
+      cut.push({ conn, reason });
     }
-    return cut;
+    if (cut.length === 0) return 0;
+    for (const { conn, reason } of cut) this.log.warn("closed connection", { conn: conn.id, user: conn.user, login: conn.login, reason });
+    this.onCut(cut);
+    return cut.length;
   }
 
   #watchNodeLock(): void {

@@ -67,7 +67,8 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
       record: recordingHook(recorder, view, cfg.recording.hideNotice) },
     log,
   );
-  const enforcer = new LockEnforcer(view, guard, () => ssh.connections, (c, reason) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: c.user, login: c.login, reason }), log);
+  const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
+    (cut) => outbox.emitMany(cut.map(({ conn, reason }) => ({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason }))), log);
   enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
   const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);

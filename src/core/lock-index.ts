@@ -1,17 +1,20 @@
 // An in-memory set of locks with fast matching against an access attempt.
 // Each lock is filed under one of its target values, so match() looks only at plausible candidates.
+// A lock must match every field it sets, so any one of them is a sound place to file it; we
+// pick the one whose bucket is smallest now, so that 10,000 locks sharing a login (or this
+// node's server UUID) do not make every check on that login scan them all.
 
 import { lockIsActive, lockMatches, type AccessAttributes } from "./lock-match.ts";
 import type { Lock, LockTarget } from "./resource-types.ts";
 
-// The field a lock is filed under: its first set field in this order, most specific first, so that
-// buckets stay small (many locks share a role or login, few share a server UUID and a user).
+// The order match() walks the buckets in; ties in filing go to the earlier (more specific) field.
 const _FILING_ORDER: (keyof LockTarget)[] = [
   "serverId", "device", "mfaDevice", "accessRequest", "windowsDesktop", "user", "login", "role",
 ];
 
 export class LockIndex {
   private readonly byName = new Map<string, Lock>();
+  private readonly filedUnder = new Map<string, [keyof LockTarget, string]>();
   private readonly buckets = new Map<keyof LockTarget, Map<string, Set<Lock>>>(
     _FILING_ORDER.map((f) => [f, new Map()]),
   );
@@ -20,8 +23,9 @@ export class LockIndex {
   put(lock: Lock): void {
     this.remove(lock.name);
     this.byName.set(lock.name, lock);
-    const filing = _filing(lock);
+    const filing = this.#smallestFiling(lock);
     if (!filing) return; // an empty target matches nothing; keep it listed but never a candidate
+    this.filedUnder.set(lock.name, filing);
     const bucket = this.buckets.get(filing[0])!;
     let set = bucket.get(filing[1]);
     if (!set) bucket.set(filing[1], (set = new Set()));
@@ -32,7 +36,8 @@ export class LockIndex {
     const lock = this.byName.get(name);
     if (!lock) return false;
     this.byName.delete(name);
-    const filing = _filing(lock);
+    const filing = this.filedUnder.get(name);
+    this.filedUnder.delete(name);
     if (filing) {
       const bucket = this.buckets.get(filing[0])!;
       const set = bucket.get(filing[1]);
@@ -68,6 +73,18 @@ export class LockIndex {
     return undefined;
   }
 
+  #smallestFiling(lock: Lock): [keyof LockTarget, string] | undefined {
+    let best: [keyof LockTarget, string] | undefined;
+    let bestSize = Infinity;
+    for (const field of _FILING_ORDER) {
+      const v = lock.target[field];
+      if (v === undefined) continue;
+      const size = this.buckets.get(field)!.get(v)?.size ?? 0;
+      if (size < bestSize) [best, bestSize] = [[field, v], size];
+    }
+    return best;
+  }
+
   /** The earliest expiry still ahead of now, for scheduling a cleanup. */
   nextExpiry(now: Date): Date | undefined {
     let next: Date | undefined;
@@ -86,13 +103,6 @@ export class LockIndex {
   }
 }
 
-function _filing(lock: Lock): [keyof LockTarget, string] | undefined {
-  for (const field of _FILING_ORDER) {
-    const v = lock.target[field];
-    if (v !== undefined) return [field, v];
-  }
-  return undefined;
-}
 
 function _values(field: keyof LockTarget, a: AccessAttributes): readonly string[] {
   if (field === "role") return a.roles ?? [];
