@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { foundationReport, foundationTable, type Measurements } from "./foundation-report.ts";
 import { hostwardCommand } from "./hostward-build.ts";
-import { startHostward, type HostwardCluster } from "./hostward-cluster.ts";
+import { recordingOff, startHostward, type HostwardCluster } from "./hostward-cluster.ts";
 import { machineInfo } from "./machine-info.ts";
 import { runCaptured } from "./run-captured.ts";
 import { loginMs, negotiated, streamThroughput, type SshTarget, type StreamResult } from "./ssh-client.ts";
@@ -35,6 +35,7 @@ export async function run(): Promise<object> {
     const hostward = await hostwardCommand(ROOT, source, dir);
     log(`hostward: ${hostward.mode} from ${source} (${hostward.note})${hostward.srcDirty ? "; src/ has uncommitted changes" : ""}`);
     hw = await startHostward(join(dir, "hostward"), hostward, ROOT);
+    await recordingOff(join(dir, "hostward"), hostward);
     mkdirSync(join(dir, "sshd"), { mode: 0o700 });
     sshd = await startSshd(join(dir, "sshd"), await loginName());
     const m = await measure(hw.target, sshd.target).catch((e: Error) => {

@@ -145,7 +145,7 @@ async function cutOnce(admin: ApiClient, sessions: Session[], logs: AgentLogs, t
 }
 
 
-/** Per agent, its "closing connection" log lines that appeared since the last call, as epoch ms. */
+/** Per agent, its "closed connection" log lines that appeared since the last call, as epoch ms. */
 class AgentLogs {
   readonly #seen: number[];
 
@@ -159,7 +159,7 @@ class AgentLogs {
       const out = a.proc.output();
       const end = out.lastIndexOf("\n") + 1;
       for (const line of out.slice(this.#seen[i], end).split("\n")) {
-        if (line.includes('"closing connection"')) times.push(Date.parse(JSON.parse(line).time));
+        if (line.includes('"closed connection"')) times.push(Date.parse(JSON.parse(line).time));
       }
       this.#seen[i] = Math.max(this.#seen[i]!, end);
       return times;

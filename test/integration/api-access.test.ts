@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestCluster, type SshUser } from "../helpers/cluster.ts";
-import { CLI, run } from "../helpers/process.ts";
+import { CLI, run, waitFor } from "../helpers/process.ts";
 
 let c: TestCluster;
 let pin: string;
@@ -63,6 +63,31 @@ test("an auditor reads events but cannot create a lock or a token; an SSH-only u
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("access denied");
   }
+});
+
+test("an auditor lists sessions and plays a recording, and the viewing is audited", async () => {
+  const agent = await c.addAgent();
+  await c.writeKnownHosts();
+  const gus = await c.addUser("gus", ["ssh"]);
+  const r = await c.ssh(agent, gus, "root", ["echo evidence-$((3*4))"]);
+  expect(r.stdout).toBe("evidence-12\n");
+  const ann = await c.addUser("ann", ["auditor"]);
+  const ctl = await asPerson(ann);
+  let sid = "";
+  await waitFor(async () => {
+    const rows = JSON.parse((await ctl("sessions", "ls", "--user", "gus", "--format", "json")).stdout || "[]");
+    sid = rows[0]?.id ?? rows[0]?.session_id ?? "";
+    return rows[0]?.recording === "complete";
+  }, 20_000, "gus's session recorded");
+  const home = join(c.dir, "home-ann");
+  const play = await run([...CLI, "play", sid, "--format", "text"], { env: { HOME: home, HOSTWARD_IDENTITY: "" }, cwd: home });
+  expect(play.stdout).toContain("evidence-12");
+  const events = JSON.parse(await c.ctlOk("events", "ls", "--type", "session.recording.access", "--format", "json"));
+  expect(events.some((e: { user: string; sid: string }) => e.user === "ann" && e.sid === sid)).toBe(true);
+  await asPerson(await c.addUser("sam2", ["ssh"]));
+  const denied = await run([...CLI, "play", sid, "--format", "text"], { env: { HOME: join(c.dir, "home-sam2"), HOSTWARD_IDENTITY: "" } });
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toContain('access denied to perform action "read" on "recording"');
 });
 
 test("a deny rule beats an allow rule", async () => {

@@ -80,6 +80,8 @@ export function recordingRoutes(ingest: RecordingIngest): Route[] {
         if (r.state === "open") throw conflict(`recording ${r.sessionId} is still being uploaded (${r.nextPart - 1} parts so far)`);
         const obj = await ingest.storage.open(r.key);
         if (!obj) throw notFound(`recording ${r.sessionId} is listed but its object is missing from storage`);
+        // Auditors are audited too: who watched or took a copy of which session.
+        ctx.svc.audit({ event: "session.recording.access", code: "T2012I", user: actor(ctx), sid: r.sessionId, server_id: r.serverId, session_user: r.user });
         return new Response(obj.body, {
           headers: { "content-type": "application/gzip", "content-length": String(obj.size), "x-hostward-recording-state": recordingState(r) },
         });
