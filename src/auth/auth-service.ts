@@ -1,6 +1,7 @@
 // The control plane's operations, independent of HTTP: resources with their change
 // feed and audit trail, join tokens, node registry, certificates.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { LockIndex } from "../core/lock-index.ts";
 import { lockIsActive } from "../core/lock-match.ts";
 import { parseResource, type Lock, type Resource, type ResourceKind } from "../core/resources.ts";
 import type { Duration } from "../core/duration.ts";
@@ -32,6 +33,7 @@ export type NodeState = "online" | "offline" | "locked";
 
 export class AuthService {
   hub?: WatchHub;
+  #locks?: LockIndex;
 
   constructor(
     readonly store: Store,
@@ -49,6 +51,7 @@ export class AuthService {
     if (r.kind === "user") this.#requireRoles(r.roles);
     guardLastAdmin(this.store, { put: stored });
     const rev = this.store.putResource(stored);
+    if (stored.kind === "lock") this.#locks = undefined;
     this.#publish(rev);
     if (stored.kind === "lock") this.audit({ event: "lock.created", code: "TLK00I", user: actor, name: stored.name, target: stored.target, message: stored.message ?? "" });
     return stored;
@@ -58,6 +61,7 @@ export class AuthService {
     if (kind === "cluster_config") throw badRequest("cluster_config cannot be deleted; create it again to change it");
     guardLastAdmin(this.store, { delete: { kind, name } });
     const rev = this.store.deleteResource(kind, name);
+    if (kind === "lock") this.#locks = undefined;
     if (rev === undefined) throw notFound(`${kind} ${JSON.stringify(name)} not found`);
     this.#publish(rev);
     if (kind === "lock") this.audit({ event: "lock.deleted", code: "TLK01I", user: actor, name });
@@ -65,7 +69,21 @@ export class AuthService {
 
   activeLocks(): Lock[] {
     const now = this.now();
-    return this.store.listResources("lock").filter((l) => lockIsActive(l, now));
+    return this.locks().all().filter((l) => lockIsActive(l, now));
+  }
+
+  /**
+   * Every lock, indexed, kept in memory: API calls, heartbeats and node listings ask
+   * about locks all the time and must not decode the whole table each time. Every
+   * lock change goes through this service, which drops the index. (Several auth
+   * replicas on one database will need the change feed to drop it instead.)
+   */
+  locks(): LockIndex {
+    if (!this.#locks) {
+      this.#locks = new LockIndex();
+      for (const l of this.store.listResources("lock")) this.#locks.put(l);
+    }
+    return this.#locks;
   }
 
   createToken(ttl: Duration, reusable: boolean, actor: string): { token: string; expiresAt: Date } {
@@ -144,8 +162,9 @@ export class AuthService {
     });
   }
 
+  /** A lock whose target is this server UUID alone: the node is being unregistered. */
   #nodeLock(serverId: string): Lock | undefined {
-    return this.activeLocks().find((l) => l.target.serverId === serverId && Object.keys(l.target).length === 1);
+    return this.locks().match({ serverId }, this.now());
   }
 
   #refuseLockedNode(serverId: string): void {

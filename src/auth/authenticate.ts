@@ -4,7 +4,8 @@ import { decodeToken, bodyHash, TOKEN_WINDOW_MS, type TokenPayload } from "../co
 import { checkCertificate, parseCertificate } from "../core/sshcert.ts";
 import { parseAuthorizedKeyLine, verifySshSignature } from "../core/ssh-key.ts";
 import type { Role } from "../core/resources.ts";
-import { lockMatches, lockMessage } from "../core/lock-match.ts";
+import type { LockIndex } from "../core/lock-index.ts";
+import { lockMessage } from "../core/lock-match.ts";
 import { forbidden, unauthorized } from "./http-error.ts";
 import type { ReplayGuard } from "./replay-guard.ts";
 import type { Store } from "./store.ts";
@@ -15,6 +16,7 @@ export type Caller =
 
 export interface AuthenticateDeps {
   store: Store;
+  locks: () => LockIndex;
   userCaBlob: Uint8Array;
   replay: ReplayGuard;
   now: () => Date;
@@ -66,7 +68,7 @@ function userCaller(certB64: string, signed: Uint8Array, sig: Uint8Array, deps: 
   if (!user) throw unauthorized(`user ${JSON.stringify(cert.keyId)} does not exist`);
   const roles = user.roles.map((r) => deps.store.getResource("role", r)).filter((r): r is Role => r !== undefined);
   // A person's locks apply to the API too, not only to SSH on the nodes.
-  const lock = deps.store.listResources("lock").find((l) => lockMatches(l, { user: user.name, roles: user.roles }, now));
+  const lock = deps.locks().match({ user: user.name, roles: user.roles }, now);
   if (lock) throw forbidden(lockMessage(lock));
   return { kind: "user", name: user.name, roles, roleNames: user.roles };
 }

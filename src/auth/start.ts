@@ -56,7 +56,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
-  const api = createApi(routes, svc, { store, userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
+  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
     port: cfg.listen.port,

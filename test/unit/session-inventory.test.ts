@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { applySessionEvent } from "../../src/auth/session-events.ts";
 import type { SessionInventory } from "../../src/auth/session-inventory.ts";
 import { SqliteSessionInventory } from "../../src/auth/sqlite-session-inventory.ts";
-import { refusalKind } from "../../src/core/refusal-kind.ts";
+import { refusalKind, type RefusalKind } from "../../src/core/refusal-kind.ts";
 
 const IMPLEMENTATIONS: [string, () => SessionInventory][] = [
   ["sqlite", () => new SqliteSessionInventory(new Database(":memory:", { strict: true }))],
@@ -72,7 +72,7 @@ for (const [name, make] of IMPLEMENTATIONS) {
 }
 
 describe("refusal kinds", () => {
-  const cases: [string, string][] = [
+  const cases: [string, RefusalKind][] = [
     ['lock targeting User:"a" is in force', "lock"],
     ["preventive lock-out: lock view is stale (last synced never)", "stale_view"],
     ['too many concurrent ssh connections for user "a" (max=1)', "max_connections"],
