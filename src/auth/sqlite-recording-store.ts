@@ -1,7 +1,7 @@
 // SQLite implementation of RecordingStore: one row per session recording, the part
 // bookkeeping as JSON (a handful of entries per session).
 import type { Database } from "bun:sqlite";
-import type { RecordingQuery, RecordingRecord, RecordingStore } from "./recording-store.ts";
+import type { RecordingQuery, RecordingRecord, RecordingStore } from "../recording/recording-store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS recordings (session_id TEXT PRIMARY KEY, server_id TEXT NOT NULL, user TEXT NOT NULL,

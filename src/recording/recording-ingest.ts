@@ -3,7 +3,7 @@
 // backend's minimum (5 MiB on S3) are staged as small objects until they add up to a
 // storage part, so what an agent was told is durable is in storage, not in memory.
 // The bookkeeping is in RecordingStore, so any restart resumes part by part.
-import type { RecordingRecord, RecordingStore } from "../auth/recording-store.ts";
+import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 import type { Logger } from "../platform/logger.ts";
 import { checkPart } from "./part-codec.ts";
 import { corruptKey, recordingKey, stagingKey, type RecordingStorage } from "./recording-storage.ts";

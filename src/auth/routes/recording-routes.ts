@@ -1,6 +1,6 @@
 // Session recordings: agents open uploads, send parts and complete them (node
 // identity); people list, download and delete them (rules on "recording").
-import type { RecordingRecord } from "../recording-store.ts";
+import type { RecordingRecord } from "../../recording/recording-store.ts";
 import { IngestError, type RecordingIngest } from "../../recording/recording-ingest.ts";
 import { badSessionIdMessage, isSessionId } from "../../recording/session-id.ts";
 import type { Route, RouteContext } from "../api.ts";
