@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { foundationReport, foundationTable, type Measurements } from "./foundation-report.ts";
 import { hostwardCommand } from "./hostward-build.ts";
 import { recordingOff, startHostward, type HostwardCluster } from "./hostward-cluster.ts";
+import { loginName } from "./login-name.ts";
 import { machineInfo } from "./machine-info.ts";
 import { runCaptured } from "./run-captured.ts";
 import { loginMs, negotiated, streamThroughput, type SshTarget, type StreamResult } from "./ssh-client.ts";
@@ -109,12 +110,6 @@ async function interleavedStreams(targets: SshTarget[]): Promise<StreamResult[][
   return results;
 }
 
-/** The current user's name, as hostward dev logs in (os.userInfo() under Bun can say "unknown"). */
-async function loginName(): Promise<string> {
-  const r = await runCaptured(["id", "-un"], 10_000);
-  if (r.code !== 0 || !r.stdout.trim()) throw new Error("cannot find the current user's name (id -un)");
-  return r.stdout.trim();
-}
 
 function log(s: string): void {
   console.error(`[foundation] ${s}`);

@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hostwardCommand, type HostwardCommand } from "./hostward-build.ts";
+import { loginName } from "./login-name.ts";
 import { machineInfo } from "./machine-info.ts";
 import { runCaptured, tail } from "./run-captured.ts";
 import { joinSimNodes, type SimNode } from "./sim-nodes.ts";
@@ -159,11 +160,6 @@ function table(r: { leaseRoundTripMs: Summary; parallelLogins: { rounds: Round[]
   return formatTable(["session control", "result", "detail"], rows);
 }
 
-async function loginName(): Promise<string> {
-  const r = await runCaptured(["id", "-un"], 10_000);
-  if (r.code !== 0 || !r.stdout.trim()) throw new Error("cannot find the current user's name (id -un)");
-  return r.stdout.trim();
-}
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;

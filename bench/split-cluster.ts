@@ -18,6 +18,7 @@ export interface SplitCluster {
   caCertPem: string;
   agentServerId: string;
   target: SshTarget;
+  pids: { auth: number; agent: number };
   ctl(...args: string[]): Promise<string>;
   /** Replaces the [options] body of the user's role (the agent sees it with the next feed push). */
   setRoleOptions(body: string): Promise<void>;
@@ -61,6 +62,7 @@ export async function startSplitCluster(dir: string, hw: HostwardCommand, login:
       caCertPem: readIdentity(identity).caCertPem,
       agentServerId: readIdentity(join(dir, "agent", "identity")).serverId!,
       target: { name: "hostward", configFile: join(dir, "ssh_config"), clientOptions: [] },
+      pids: { auth: services[0]!.proc.pid, agent: services[1]!.proc.pid },
       ctl,
       setRoleOptions,
       stop,
