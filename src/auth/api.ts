@@ -102,9 +102,17 @@ function match(routes: (Route & { re: RegExp })[], method: string, pathname: str
     if (!m) continue;
     pathMatched = true;
     if (route.method !== method) continue;
-    const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]));
+    const params = Object.fromEntries(Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeParam(v)]));
     return { route, params };
   }
   if (pathMatched) throw new HttpError(405, `method ${method} not allowed on ${pathname}`);
   throw notFound(`no such endpoint: ${pathname.slice(0, 100)}`);
+}
+
+function decodeParam(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    throw new HttpError(400, `bad percent-encoding in path: ${JSON.stringify(v.slice(0, 60))}`);
+  }
 }

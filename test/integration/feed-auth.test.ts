@@ -61,3 +61,24 @@ test("a node may not use operator endpoints", async () => {
   const err = await nodeClient(a1).request("PUT", "/v1/resources", { kind: "lock", target: { user: "x" } }).catch((e) => e);
   expect((err as ApiError).status).toBe(403);
 });
+
+test("garbage on the wire gets a clean refusal, never a 500 or a crash", async () => {
+  const client = nodeClient(a1);
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`https://${c.authAddr}${path}`, { headers, tls: client.tls });
+  expect((await get("/v1/resources/%ZZ", { authorization: client.authorization("GET", "/v1/resources/%ZZ") })).status).toBe(400);
+  expect((await get("/v1/status", { authorization: "HW1 " + Buffer.from(crypto.getRandomValues(new Uint8Array(3000))).toString("base64url") + ".x" })).status).toBe(401);
+  const join = await fetch(`https://${c.authAddr}/v1/join`, { method: "POST", body: '{"token":[1]}', tls: client.tls });
+  expect(join.status).toBe(400);
+  expect(await join.json()).toEqual({ error: "token: expected a non-empty string" });
+  for (let i = 0; i < 3; i++) {
+    const sock = await Bun.connect({ hostname: "127.0.0.1", port: a1.sshPort, socket: { data() {} } });
+    sock.write(crypto.getRandomValues(new Uint8Array(65536)));
+    sock.end();
+  }
+  // Both still answer: the agent's diagnostics (same process as its SSH server) and the API.
+  expect((await fetch(`http://127.0.0.1:${a1.diagPort}/healthz`)).status).toBe(200);
+  expect((await get("/v1/ca")).status).toBe(200);
+  expect(a1.proc.proc.exitCode).toBeNull();
+  expect(c.auth.proc.exitCode).toBeNull();
+  expect(c.auth.output()).not.toContain('"request failed"');
+});
