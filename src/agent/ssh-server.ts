@@ -38,7 +38,7 @@ export class SshServer {
     server.on("error", (e: Error) => this.log.error("ssh server error", { error: e }));
     this.#server = server;
     return new Promise((resolve, reject) => {
-      server.once("error", reject);
+      server.once("error", (e: Error) => reject(new Error(`cannot listen on ${host}:${port} for SSH: ${e.message}`)));
       server.listen(port, host, () => resolve((server.address() as { port: number }).port));
     });
   }

@@ -57,7 +57,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const metrics = authMetrics(svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
   const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
-  const server = Bun.serve<WatchSocketData, never>({
+  const server = listenOrExplain(cfg.listen, () => Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
     port: cfg.listen.port,
     tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
@@ -69,7 +69,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
       idleTimeout: 60,
       sendPings: true,
     },
-  });
+  }));
   const port = server.port ?? cfg.listen.port;
   const authAddr = cfg.publicAddr ?? formatHostPort({ host: cfg.listen.host === "0.0.0.0" ? "127.0.0.1" : cfg.listen.host, port });
   const adminIdentityPath = join(cfg.dataDir, "admin.identity");
@@ -111,4 +111,13 @@ function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
 
 export function dataDirExists(cfg: AuthConfig): boolean {
   return existsSync(cfg.dataDir);
+}
+
+/** Bun's bind error does not say which address; the operator needs to know. */
+function listenOrExplain<T>(addr: AuthConfig["listen"], listen: () => T): T {
+  try {
+    return listen();
+  } catch (e) {
+    throw new Error(`cannot listen on ${formatHostPort(addr)} for the auth API: ${(e as Error).message}`);
+  }
 }
