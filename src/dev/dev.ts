@@ -47,7 +47,8 @@ export async function runDev(args: string[]): Promise<void> {
   writeFileAtomic(join(dir, "ssh_config"), devSshConfig({ dir, port: agent.sshPort, login }), 0o644);
   const shown = isAbsolute(opts.dir) ? opts.dir : relative(process.cwd(), dir) || ".";
   console.log(`hostward dev cluster is up: auth 127.0.0.1:${auth.port}, node ${agent.serverId} on 127.0.0.1:${agent.sshPort}`);
-  console.log(`ctl from this directory acts as admin (hostward ctl status).`);
+  const identity = dir === resolve(".hostward") ? "" : ` --identity ${shown}/admin.identity`;
+  console.log(`ctl acts as the cluster's admin: ${ctlCommand()}${identity} status`);
   console.log(`Log in with:\n\n  ssh -F ${shown}/ssh_config node\n`);
   console.log("Ctrl-C stops everything.");
   stopOnSignal(async () => {
@@ -86,4 +87,11 @@ function userKey(path: string, login: string): string {
     writeFileAtomic(`${path}.pub`, formatAuthorizedKey("ssh-ed25519", k.publicBlob, `${login}@hostward-dev`) + "\n", 0o644);
   }
   return readFileSync(`${path}.pub`, "utf8").trim();
+}
+
+/** How to run ctl the way this process was run: the binary, or bun on the checkout. */
+function ctlCommand(): string {
+  if (!Bun.main.endsWith(".ts")) return `${process.execPath} ctl`;
+  const bun = existsSync("node_modules/.bin/bun") ? "node_modules/.bin/bun" : "bun";
+  return `${bun} ${relative(process.cwd(), Bun.main) || Bun.main} ctl`;
 }
