@@ -44,11 +44,13 @@ export async function startSplitCluster(dir: string, hw: HostwardCommand, login:
     };
     const { token, ca_pin } = JSON.parse(await ctl("tokens", "add", "--format", "json")) as { token: string; ca_pin: string };
     const sshPort = await freePort();
-    writeFileSync(join(dir, "agent.toml"), `data_dir = "${dir}/agent"\nauth_server = "${authAddr}"\njoin_token = "${token}"\nca_pin = "${ca_pin}"\nlog_level = "info"\n[ssh]\nlisten = "127.0.0.1:${sshPort}"\n`);
+    const agentDiag = `127.0.0.1:${await freePort()}`;
+    writeFileSync(join(dir, "agent.toml"), `data_dir = "${dir}/agent"\nauth_server = "${authAddr}"\njoin_token = "${token}"\nca_pin = "${ca_pin}"\nlog_level = "info"\ndiag_addr = "${agentDiag}"\n[ssh]\nlisten = "127.0.0.1:${sshPort}"\n`);
     services.push(await startService("hostward agent", [...hw.cmd, "agent", "start", "--config", join(dir, "agent.toml")], /"agent started"/, READY_TIMEOUT_MS));
     const setRoleOptions = async (body: string) => {
       writeFileSync(join(dir, "role.toml"), `kind = "role"\nname = "bench"\n[options]\n${body}\n[allow]\nlogins = ["${login}"]\n`);
       await ctl("create", "-f", join(dir, "role.toml"));
+      await agentCaughtUp(agentDiag, JSON.parse(await ctl("status", "--format", "json")).revision);
     };
     await setRoleOptions(roleOptions);
     await ctl("users", "add", user, "--roles", "bench");
@@ -71,4 +73,16 @@ export async function startSplitCluster(dir: string, hw: HostwardCommand, login:
     await stop();
     throw e;
   }
+}
+
+/** Waits until the agent's view holds `revision` (its /metrics says so), at most 10 s. */
+async function agentCaughtUp(diag: string, revision: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const text = await fetch(`http://${diag}/metrics`).then((r) => r.text()).catch(() => "");
+    const rev = Number(text.match(/^hostward_agent_view_revision (\d+)$/m)?.[1] ?? -1);
+    if (rev >= revision) return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`the agent did not reach revision ${revision} within 10 s`);
 }

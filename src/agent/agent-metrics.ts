@@ -18,6 +18,7 @@ export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: 
   registry.gauge("hostward_agent_lock_view_age_seconds", "Seconds since the lock view last synced (-1: never).", () => view.lastSyncedAt ? (Date.now() - view.lastSyncedAt.getTime()) / 1000 : -1);
   registry.gauge("hostward_agent_lock_view_stale", "1 when the lock view is older than lock_max_staleness.", () => (guard.isStale() ? 1 : 0));
   registry.gauge("hostward_agent_locks", "Locks held in the view.", () => view.locks.size);
+  registry.gauge("hostward_agent_view_revision", "Change-feed revision the view holds (compare with the auth service's).", () => view.rev);
   registry.gauge("hostward_agent_outbox_depth", "Audit events waiting to be shipped.", () => outbox.depth());
   return { registry, rejected: (reason: string) => count({ reason: refusalKind(reason) }) };
 }
