@@ -1,11 +1,12 @@
-// Test processes: spawn the real binary (through bun) with captured output, wait on
+// Test processes: spawn the real binary (dist/hostward) with captured output, wait on
 // conditions with a deadline, and find free loopback ports.
 import type { Subprocess } from "bun";
 import { createServer } from "node:net";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const BUN = process.execPath;
-export const CLI = [BUN, `${ROOT}/src/cli.ts`];
+/** The binary under test: dist/hostward, built once per run by test/preload.ts. */
+export const CLI = [`${ROOT}/dist/hostward`];
 
 export interface Proc {
   proc: Subprocess<"pipe" | "ignore", "pipe", "pipe">;
