@@ -46,10 +46,10 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
     try {
       const { route, params } = match(compiled, req.method, url.pathname);
       const raw = new Uint8Array(await readBody(req, route.maxBody ?? MAX_BODY));
-      const caller = route.public ? (undefined as unknown as Caller) : authenticate(req, raw, authDeps);
+      const caller = route.public ? (undefined as unknown as Caller) : await authenticate(req, raw, authDeps);
       const ctx: RouteContext = {
         req, url, params, body: route.rawBody ? undefined : parseJson(raw), raw, caller, svc, server,
-        authorize: (resource, verb) => authorizeCaller(caller, resource, verb, svc),
+        authorize: (resource, verb) => authorizeCaller(caller, resource, verb, svc, log),
       };
       const result = await route.handler(ctx);
       if (result instanceof Response || result === undefined) return result as Response | undefined;
@@ -60,10 +60,12 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
   };
 }
 
-function authorizeCaller(caller: Caller, resource: ApiResource, verb: Verb, svc: AuthService): void {
+function authorizeCaller(caller: Caller, resource: ApiResource, verb: Verb, svc: AuthService, log: Logger): void {
   if (caller.kind === "user" && ruleAllows(caller.roles, resource, verb)) return;
   if (caller.kind === "node") throw forbidden(`nodes may not perform action "${verb}" on "${resource}"`);
-  svc.audit({ event: "api.denied", code: "TAPI1W", user: caller.name, resource, verb });
+  // The refusal does not wait for its audit event; a store too slow to take it is logged.
+  svc.audit({ event: "api.denied", code: "TAPI1W", user: caller.name, resource, verb })
+    .catch((e) => log.warn("audit event not stored", { event: "api.denied", error: e as Error }));
   throw forbidden(`access denied to perform action "${verb}" on "${resource}"`);
 }
 

@@ -22,7 +22,7 @@ export interface AuthenticateDeps {
   now: () => Date;
 }
 
-export function authenticate(req: Request, body: Uint8Array, deps: AuthenticateDeps): Caller {
+export async function authenticate(req: Request, body: Uint8Array, deps: AuthenticateDeps): Promise<Caller> {
   const header = req.headers.get("authorization");
   if (!header) throw unauthorized("authentication required: run `hostward login` or pass --identity");
   let payload: TokenPayload, signedBytes: Uint8Array, signature: Uint8Array;
@@ -37,21 +37,21 @@ export function authenticate(req: Request, body: Uint8Array, deps: AuthenticateD
   if (payload.m !== req.method || payload.p !== url.pathname + url.search) throw unauthorized("request token was made for another request");
   if (payload.bh !== bodyHash(body)) throw unauthorized("request body does not match its token");
   const caller = "node" in payload.sub
-    ? nodeCaller(payload.sub.node, signedBytes, signature, deps)
-    : userCaller(payload.sub.cert, signedBytes, signature, deps, now);
-  if (!deps.replay.check(payload.nonce, now.getTime())) throw unauthorized("request token was already used");
+    ? await nodeCaller(payload.sub.node, signedBytes, signature, deps)
+    : await userCaller(payload.sub.cert, signedBytes, signature, deps, now);
+  if (!(await deps.replay.check(payload.nonce, now.getTime()))) throw unauthorized("request token was already used");
   return caller;
 }
 
-function nodeCaller(serverId: string, signed: Uint8Array, sig: Uint8Array, deps: AuthenticateDeps): Caller {
-  const node = deps.store.getNode(serverId);
+async function nodeCaller(serverId: string, signed: Uint8Array, sig: Uint8Array, deps: AuthenticateDeps): Promise<Caller> {
+  const node = await deps.store.getNode(serverId);
   if (!node) throw unauthorized(`unknown node ${JSON.stringify(serverId.slice(0, 64))}`);
   const key = parseAuthorizedKeyLine(node.identityKey);
   if (!verifySshSignature(key.blob, signed, sig)) throw unauthorized("node signature does not verify");
   return { kind: "node", serverId };
 }
 
-function userCaller(certB64: string, signed: Uint8Array, sig: Uint8Array, deps: AuthenticateDeps, now: Date): Caller {
+async function userCaller(certB64: string, signed: Uint8Array, sig: Uint8Array, deps: AuthenticateDeps, now: Date): Promise<Caller> {
   let cert;
   try {
     cert = parseCertificate(Buffer.from(certB64, "base64"));
@@ -64,9 +64,9 @@ function userCaller(certB64: string, signed: Uint8Array, sig: Uint8Array, deps: 
     throw unauthorized(check.reason + hint);
   }
   if (!verifySshSignature(cert.key.blob, signed, sig)) throw unauthorized("request signature does not verify with the certified key");
-  const user = deps.store.getResource("user", cert.keyId);
+  const user = await deps.store.getResource("user", cert.keyId);
   if (!user) throw unauthorized(`user ${JSON.stringify(cert.keyId)} does not exist`);
-  const roles = user.roles.map((r) => deps.store.getResource("role", r)).filter((r): r is Role => r !== undefined);
+  const roles = (await Promise.all(user.roles.map((r) => deps.store.getResource("role", r)))).filter((r): r is Role => r !== undefined);
   // A person's locks apply to the API too, not only to SSH on the nodes.
   const lock = deps.locks().match({ user: user.name, roles: user.roles }, now);
   if (lock) throw forbidden(lockMessage(lock));

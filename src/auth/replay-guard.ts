@@ -7,7 +7,7 @@ export class ReplayGuard {
   constructor(private readonly windowMs: number) {}
 
   /** Returns false when the nonce was already used. */
-  check(nonce: string, nowMs: number): boolean {
+  check(nonce: string, nowMs: number): boolean | Promise<boolean> {
     this.#sweep(nowMs);
     if (this.#seen.has(nonce)) return false;
     this.#seen.set(nonce, nowMs + 2 * this.windowMs);

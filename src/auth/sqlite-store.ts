@@ -1,8 +1,12 @@
 // SQLite implementation of the auth Store (bun:sqlite, WAL, one file under the data dir).
 // Resources are kept in their external form so the change feed can ship them as they are.
+// One connection: a transaction holds the store's mutex until it ends, so statements
+// from other requests wait instead of landing inside it.
 import { Database } from "bun:sqlite";
 import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
-import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
+import { AsyncMutex } from "../core/async-mutex.ts";
+import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
+import { direct, type SqliteGate } from "./sqlite-gate.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
 import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
 import { SqliteRecordingStore } from "./sqlite-recording-store.ts";
@@ -23,51 +27,87 @@ CREATE INDEX IF NOT EXISTS events_time ON events (time);
 
 export class SqliteStore implements Store {
   readonly #db: Database;
+  readonly #gate: SqliteGate;
+  readonly #mutex?: AsyncMutex;
   readonly semaphores: SqliteSemaphoreStore;
   readonly sessions: SqliteSessionInventory;
   readonly recordings: SqliteRecordingStore;
 
-  constructor(path: string) {
-    this.#db = new Database(path, { create: true, strict: true });
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    this.#db.exec(SCHEMA);
-    this.semaphores = new SqliteSemaphoreStore(this.#db);
-    this.sessions = new SqliteSessionInventory(this.#db);
-    this.recordings = new SqliteRecordingStore(this.#db);
+  /** Opens (creating when missing) the database at `path`; `:memory:` for tests. */
+  static open(path: string): SqliteStore {
+    const db = new Database(path, { create: true, strict: true });
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    db.exec(SCHEMA);
+    SqliteSemaphoreStore.migrate(db);
+    SqliteSessionInventory.migrate(db);
+    SqliteRecordingStore.migrate(db);
+    return new SqliteStore(db, new AsyncMutex());
   }
 
-  putResource(r: Resource): number {
-    const data = JSON.stringify(toExternal(r));
-    return this.#db.transaction(() => {
-      const rev = this.#logChange("put", r.kind, r.name, data);
-      this.#db.query("INSERT OR REPLACE INTO resources (kind, name, data, rev) VALUES (?, ?, ?, ?)").run(r.kind, r.name, data, rev);
-      return rev;
-    })();
+  /** The whole store (with a mutex) or a transaction's view of it (without). */
+  private constructor(db: Database, mutex?: AsyncMutex) {
+    this.#db = db;
+    this.#mutex = mutex;
+    this.#gate = mutex ? (fn) => mutex.runSync(fn) : direct;
+    this.semaphores = new SqliteSemaphoreStore(db, this.#gate);
+    this.sessions = new SqliteSessionInventory(db, this.#gate);
+    this.recordings = new SqliteRecordingStore(db, this.#gate);
   }
 
-  getResource<K extends ResourceKind>(kind: K, name: string) {
-    const row = this.#db.query<{ data: string }, [string, string]>("SELECT data FROM resources WHERE kind = ? AND name = ?").get(kind, name);
-    return row ? (decode(row.data) as Extract<Resource, { kind: K }>) : undefined;
+  putResource(r: Resource): Promise<number> {
+    return this.#gate(() => {
+      const data = JSON.stringify(toExternal(r));
+      return this.#db.transaction(() => {
+        const rev = this.#logChange("put", r.kind, r.name, data);
+        this.#db.query("INSERT OR REPLACE INTO resources (kind, name, data, rev) VALUES (?, ?, ?, ?)").run(r.kind, r.name, data, rev);
+        return rev;
+      })();
+    });
   }
 
-  listResources<K extends ResourceKind>(kind: K) {
+  getResource<K extends ResourceKind>(kind: K, name: string): Promise<Extract<Resource, { kind: K }> | undefined> {
+    return this.#gate(() => {
+      const row = this.#db.query<{ data: string }, [string, string]>("SELECT data FROM resources WHERE kind = ? AND name = ?").get(kind, name);
+      return row ? (decode(row.data) as Extract<Resource, { kind: K }>) : undefined;
+    });
+  }
+
+  listResources<K extends ResourceKind>(kind: K): Promise<Extract<Resource, { kind: K }>[]> {
+    return this.#gate(() => this.#list(kind));
+  }
+
+  #list<K extends ResourceKind>(kind: K): Extract<Resource, { kind: K }>[] {
     return this.#db.query<{ data: string }, [string]>("SELECT data FROM resources WHERE kind = ? ORDER BY name").all(kind)
       .map((row) => decode(row.data) as Extract<Resource, { kind: K }>);
   }
 
-  deleteResource(kind: ResourceKind, name: string): number | undefined {
-    return this.#db.transaction(() => {
-      const res = this.#db.query("DELETE FROM resources WHERE kind = ? AND name = ?").run(kind, name);
-      return res.changes === 0 ? undefined : this.#logChange("delete", kind, name, null);
-    })();
+  deleteResource(kind: ResourceKind, name: string): Promise<number | undefined> {
+    return this.#gate(() => {
+      return this.#db.transaction(() => {
+        const res = this.#db.query("DELETE FROM resources WHERE kind = ? AND name = ?").run(kind, name);
+        return res.changes === 0 ? undefined : this.#logChange("delete", kind, name, null);
+      })();
+    });
   }
 
-  revision(): number {
+  revision(): Promise<number> {
+    return this.#gate(() => this.#revision());
+  }
+
+  #revision(): number {
     return this.#db.query<{ rev: number | null }, []>("SELECT MAX(rev) AS rev FROM changes").get()?.rev ?? 0;
   }
 
-  changesSince(rev: number): Change[] | undefined {
-    const current = this.revision();
+  changesSince(rev: number): Promise<Change[] | undefined> {
+    return this.#gate(() => this.#changesSince(rev));
+  }
+
+  feedSnapshot(kinds: readonly ResourceKind[]): Promise<FeedSnapshot> {
+    return this.#gate(() => ({ rev: this.#revision(), resources: kinds.flatMap((k) => this.#list(k)) }));
+  }
+
+  #changesSince(rev: number): Change[] | undefined {
+    const current = this.#revision();
     // A revision from the future means the agent followed another store: start over.
     if (rev > current) return undefined;
     const oldest = this.#db.query<{ rev: number | null }, []>("SELECT MIN(rev) AS rev FROM changes").get()?.rev ?? null;
@@ -77,75 +117,107 @@ export class SqliteStore implements Store {
       .map((c) => ({ rev: c.rev, op: c.op as Change["op"], kind: c.kind as ResourceKind, name: c.name, ...(c.data ? { resource: JSON.parse(c.data) } : {}) }));
   }
 
-  addToken(t: TokenRecord): void {
-    this.#db.query("INSERT INTO tokens (hash, expires_at, reusable, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
-      .run(t.hash, t.expiresAt.getTime(), t.reusable ? 1 : 0, t.createdBy, t.createdAt.getTime());
+  addToken(t: TokenRecord): Promise<void> {
+    return this.#gate(() => {
+      this.#db.query("INSERT INTO tokens (hash, expires_at, reusable, created_by, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(t.hash, t.expiresAt.getTime(), t.reusable ? 1 : 0, t.createdBy, t.createdAt.getTime());
+    });
   }
 
-  useToken(hash: string, now: Date): TokenUse {
-    return this.#db.transaction((): TokenUse => {
-      const row = this.#db.query<{ expires_at: number; reusable: number; used_at: number | null }, [string]>(
-        "SELECT expires_at, reusable, used_at FROM tokens WHERE hash = ?").get(hash);
-      if (!row) return { ok: false, reason: "unknown" };
-      if (row.expires_at <= now.getTime()) return { ok: false, reason: "expired" };
-      if (!row.reusable && row.used_at !== null) return { ok: false, reason: "used" };
-      this.#db.query("UPDATE tokens SET used_at = ? WHERE hash = ?").run(now.getTime(), hash);
-      return { ok: true };
-    })();
+  useToken(hash: string, now: Date): Promise<TokenUse> {
+    return this.#gate(() => {
+      return this.#db.transaction((): TokenUse => {
+        const row = this.#db.query<{ expires_at: number; reusable: number; used_at: number | null }, [string]>(
+          "SELECT expires_at, reusable, used_at FROM tokens WHERE hash = ?").get(hash);
+        if (!row) return { ok: false, reason: "unknown" };
+        if (row.expires_at <= now.getTime()) return { ok: false, reason: "expired" };
+        if (!row.reusable && row.used_at !== null) return { ok: false, reason: "used" };
+        this.#db.query("UPDATE tokens SET used_at = ? WHERE hash = ?").run(now.getTime(), hash);
+        return { ok: true };
+      })();
+    });
   }
 
-  listTokens(now: Date): TokenRecord[] {
-    return this.#db.query<{ hash: string; expires_at: number; reusable: number; created_by: string; created_at: number }, [number]>(
-      "SELECT * FROM tokens WHERE expires_at > ? AND (reusable = 1 OR used_at IS NULL) ORDER BY created_at").all(now.getTime())
-      .map((r) => ({ hash: r.hash, expiresAt: new Date(r.expires_at), reusable: r.reusable === 1, createdBy: r.created_by, createdAt: new Date(r.created_at) }));
+  listTokens(now: Date): Promise<TokenRecord[]> {
+    return this.#gate(() => {
+      return this.#db.query<{ hash: string; expires_at: number; reusable: number; created_by: string; created_at: number }, [number]>(
+        "SELECT * FROM tokens WHERE expires_at > ? AND (reusable = 1 OR used_at IS NULL) ORDER BY created_at").all(now.getTime())
+        .map((r) => ({ hash: r.hash, expiresAt: new Date(r.expires_at), reusable: r.reusable === 1, createdBy: r.created_by, createdAt: new Date(r.created_at) }));
+    });
   }
 
-  upsertNode(n: NodeRecord): void {
-    this.#db.query("INSERT OR REPLACE INTO nodes (server_id, data) VALUES (?, ?)").run(n.serverId, JSON.stringify(n));
+  upsertNode(n: NodeRecord): Promise<void> {
+    return this.#gate(() => {
+      this.#db.query("INSERT OR REPLACE INTO nodes (server_id, data) VALUES (?, ?)").run(n.serverId, JSON.stringify(n));
+    });
   }
 
-  getNode(serverId: string): NodeRecord | undefined {
-    const row = this.#db.query<{ data: string }, [string]>("SELECT data FROM nodes WHERE server_id = ?").get(serverId);
-    return row ? decodeNode(row.data) : undefined;
+  getNode(serverId: string): Promise<NodeRecord | undefined> {
+    return this.#gate(() => {
+      const row = this.#db.query<{ data: string }, [string]>("SELECT data FROM nodes WHERE server_id = ?").get(serverId);
+      return row ? decodeNode(row.data) : undefined;
+    });
   }
 
-  listNodes(): NodeRecord[] {
-    return this.#db.query<{ data: string }, []>("SELECT data FROM nodes ORDER BY server_id").all().map((r) => decodeNode(r.data));
+  listNodes(): Promise<NodeRecord[]> {
+    return this.#gate(() => {
+      return this.#db.query<{ data: string }, []>("SELECT data FROM nodes ORDER BY server_id").all().map((r) => decodeNode(r.data));
+    });
   }
 
-  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): void {
-    const n = this.getNode(serverId);
-    if (n) this.upsertNode({ ...n, ...definedOnly(fields), lastSeen: at });
+  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): Promise<void> {
+    return this.#gate(() => {
+      const row = this.#db.query<{ data: string }, [string]>("SELECT data FROM nodes WHERE server_id = ?").get(serverId);
+      if (row) this.#db.query("UPDATE nodes SET data = ? WHERE server_id = ?").run(JSON.stringify({ ...decodeNode(row.data), ...definedOnly(fields), lastSeen: at }), serverId);
+    });
   }
 
-  appendEvent(e: AuditEvent): boolean {
-    const res = this.#db.query("INSERT OR IGNORE INTO events (uid, time, event, user, data) VALUES (?, ?, ?, ?, ?)")
-      .run(e.uid, e.time, e.event, typeof e.user === "string" ? e.user : null, JSON.stringify(e));
-    return res.changes === 1;
+  appendEvent(e: AuditEvent): Promise<boolean> {
+    return this.#gate(() => {
+      const res = this.#db.query("INSERT OR IGNORE INTO events (uid, time, event, user, data) VALUES (?, ?, ?, ?, ?)")
+        .run(e.uid, e.time, e.event, typeof e.user === "string" ? e.user : null, JSON.stringify(e));
+      return res.changes === 1;
+    });
   }
 
-  listEvents(q: EventQuery): (AuditEvent & { seq: number })[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.type) { where.push("event = ?"); args.push(q.type); }
-    if (q.user) { where.push("user = ?"); args.push(q.user); }
-    if (q.since) { where.push("time >= ?"); args.push(q.since.toISOString()); }
-    if (q.before !== undefined) {
-      // Newest first by event time (an agent cut off for a while delivers old events late); seq breaks ties.
-      where.push("(time < (SELECT time FROM events WHERE seq = ?) OR (time = (SELECT time FROM events WHERE seq = ?) AND seq < ?))");
-      args.push(q.before, q.before, q.before);
-    }
-    const sql = `SELECT seq, data FROM events ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY time DESC, seq DESC LIMIT ?`;
-    return this.#db.query<{ seq: number; data: string }, (string | number)[]>(sql).all(...args, q.limit)
-      .map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: r.seq }));
+  listEvents(q: EventQuery): Promise<(AuditEvent & { seq: number })[]> {
+    return this.#gate(() => {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (q.type) { where.push("event = ?"); args.push(q.type); }
+      if (q.user) { where.push("user = ?"); args.push(q.user); }
+      if (q.since) { where.push("time >= ?"); args.push(q.since.toISOString()); }
+      if (q.before !== undefined) {
+        // Newest first by event time (an agent cut off for a while delivers old events late); seq breaks ties.
+        where.push("(time < (SELECT time FROM events WHERE seq = ?) OR (time = (SELECT time FROM events WHERE seq = ?) AND seq < ?))");
+        args.push(q.before, q.before, q.before);
+      }
+      const sql = `SELECT seq, data FROM events ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY time DESC, seq DESC LIMIT ?`;
+      return this.#db.query<{ seq: number; data: string }, (string | number)[]>(sql).all(...args, q.limit)
+        .map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: r.seq }));
+    });
   }
 
-  atomically<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+  atomically<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    if (!this.#mutex) return fn(this);
+    return this.#mutex.run(async () => {
+      this.#db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await fn(new SqliteStore(this.#db));
+        this.#db.exec("COMMIT");
+        return result;
+      } catch (e) {
+        this.#db.exec("ROLLBACK");
+        throw e;
+      }
+    });
   }
 
-  close(): void {
-    this.#db.close();
+  /** One connection, one writer: a transaction already excludes every other. */
+  async lock(_name: string): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.#mutex?.run(() => this.#db.close());
   }
 
   #logChange(op: Change["op"], kind: string, name: string, data: string | null): number {

@@ -42,7 +42,7 @@ export interface RunningAuth {
 
 export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" })): Promise<RunningAuth> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const store = new SqliteStore(join(cfg.dataDir, "auth.db"));
+  const store = SqliteStore.open(join(cfg.dataDir, "auth.db"));
   const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : [])]);
   const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
   const caPin = caPinFromPem(tls.caCertPem);
@@ -51,8 +51,9 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
   const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }));
   const sweeper = setInterval(() => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error })), 10 * 60_000);
-  seed(svc);
-  const hub = new WatchHub(store, () => [cas.user.publicLine], log);
+  await seed(svc);
+  const hub = new WatchHub(store, () => [cas.user.publicLine], log, svc);
+  await hub.start();
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
@@ -63,7 +64,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
     tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
     fetch: api,
     websocket: {
-      open: (ws) => hub.add(ws),
+      open: (ws) => void hub.add(ws),
       close: (ws) => hub.remove(ws),
       message: () => {},
       idleTimeout: 60,
@@ -73,8 +74,8 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const port = server.port ?? cfg.listen.port;
   const authAddr = cfg.publicAddr ?? formatHostPort({ host: cfg.listen.host === "0.0.0.0" ? "127.0.0.1" : cfg.listen.host, port });
   const adminIdentityPath = join(cfg.dataDir, "admin.identity");
-  ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: () => metrics.render() }) : undefined;
+  await ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: async () => { await metrics.refresh(); return metrics.registry.render(); } }) : undefined;
   log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir });
   return {
     svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath,
@@ -83,30 +84,39 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
       hub.close();
       server.stop(true);
       diag?.stop(true);
-      store.close();
+      await store.close();
     },
   };
 }
 
 /** First start: built-in roles, default cluster_config and the admin user. Later starts leave edits alone. */
-function seed(svc: AuthService): void {
-  for (const role of builtinRoles()) if (!svc.store.getResource("role", role.name)) svc.store.putResource(role);
-  if (!svc.store.getResource("cluster_config", "cluster_config")) svc.store.putResource(DEFAULT_CLUSTER_CONFIG);
-  if (!svc.store.getResource("user", "admin")) svc.store.putResource({ kind: "user", name: "admin", roles: ["admin"] });
+async function seed(svc: AuthService): Promise<void> {
+  const s = svc.store;
+  for (const role of builtinRoles()) if (!(await s.getResource("role", role.name))) await s.putResource(role);
+  if (!(await s.getResource("cluster_config", "cluster_config"))) await s.putResource(DEFAULT_CLUSTER_CONFIG);
+  if (!(await s.getResource("user", "admin"))) await s.putResource({ kind: "user", name: "admin", roles: ["admin"] });
 }
 
-function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
+/** The registry, and the refresh that reads the store's figures before each scrape. */
+function authMetrics(svc: AuthService, hub: WatchHub): { registry: Metrics; refresh(): Promise<void> } {
   const m = new Metrics();
+  let nodes = { online: 0, offline: 0, locked: 0 };
+  let revision = 0;
   m.gauge("hostward_auth_watchers", "Agents connected to the change feed.", () => hub.size);
-  m.gauge("hostward_auth_nodes", "Registered nodes by state.", () => {
-    const counts = { online: 0, offline: 0, locked: 0 };
-    for (const n of svc.store.listNodes()) counts[svc.nodeState(n)]++;
-    return Object.entries(counts).map(([state, n]) => [{ state }, n]);
-  });
+  m.gauge("hostward_auth_nodes", "Registered nodes by state.", () => Object.entries(nodes).map(([state, n]) => [{ state }, n]));
   m.gauge("hostward_auth_locks", "Locks in force.", () => svc.activeLocks().length);
-  m.gauge("hostward_auth_revision", "Current change-feed revision.", () => svc.store.revision());
-  addSessionControlMetrics(m, svc);
-  return m;
+  m.gauge("hostward_auth_revision", "Current change-feed revision.", () => revision);
+  const refreshSessionControl = addSessionControlMetrics(m, svc);
+  return {
+    registry: m,
+    async refresh() {
+      const counts = { online: 0, offline: 0, locked: 0 };
+      for (const n of await svc.store.listNodes()) counts[svc.nodeState(n)]++;
+      nodes = counts;
+      revision = await svc.store.revision();
+      await refreshSessionControl();
+    },
+  };
 }
 
 export function dataDirExists(cfg: AuthConfig): boolean {

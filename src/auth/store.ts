@@ -1,5 +1,5 @@
-// The auth service's storage contract. SQLite implements it today; PostgreSQL is
-// the planned second implementation, and both must pass test/store/store-suite.ts.
+// The auth service's storage contract, asynchronous so that a networked database can
+// implement it. SQLite and PostgreSQL implement it; both pass test/store/store-suite.ts.
 import type { Resource, ResourceKind } from "../core/resources.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
@@ -55,36 +55,57 @@ export interface EventQuery {
   before?: number;
 }
 
+/** A consistent view of the feed's resources at one revision (what a new watcher starts from). */
+export interface FeedSnapshot {
+  rev: number;
+  resources: Resource[];
+}
+
 export interface Store {
   semaphores: SemaphoreStore;
   sessions: SessionInventory;
   recordings: RecordingStore;
 
   /** Creates or replaces a resource; returns the new revision. */
-  putResource(r: Resource): number;
-  getResource<K extends ResourceKind>(kind: K, name: string): Extract<Resource, { kind: K }> | undefined;
-  listResources<K extends ResourceKind>(kind: K): Extract<Resource, { kind: K }>[];
+  putResource(r: Resource): Promise<number>;
+  getResource<K extends ResourceKind>(kind: K, name: string): Promise<Extract<Resource, { kind: K }> | undefined>;
+  listResources<K extends ResourceKind>(kind: K): Promise<Extract<Resource, { kind: K }>[]>;
   /** Returns the new revision, or undefined when there was nothing to delete. */
-  deleteResource(kind: ResourceKind, name: string): number | undefined;
-  revision(): number;
-  /** Changes after `rev`, or undefined when they are no longer kept (the caller sends a snapshot). */
-  changesSince(rev: number): Change[] | undefined;
+  deleteResource(kind: ResourceKind, name: string): Promise<number | undefined>;
+  revision(): Promise<number>;
+  /**
+   * Changes after `rev` in revision order, without gaps: a reader never sees revision
+   * N+1 before N. Undefined when they are no longer kept (the caller sends a snapshot).
+   */
+  changesSince(rev: number): Promise<Change[] | undefined>;
+  /** The resources of `kinds` and the revision they are at, read as one snapshot. */
+  feedSnapshot(kinds: readonly ResourceKind[]): Promise<FeedSnapshot>;
 
-  addToken(t: TokenRecord): void;
-  useToken(hash: string, now: Date): TokenUse;
-  listTokens(now: Date): TokenRecord[];
+  addToken(t: TokenRecord): Promise<void>;
+  /** Single use holds under concurrent redemption: exactly one caller gets ok. */
+  useToken(hash: string, now: Date): Promise<TokenUse>;
+  listTokens(now: Date): Promise<TokenRecord[]>;
 
-  upsertNode(n: NodeRecord): void;
-  getNode(serverId: string): NodeRecord | undefined;
-  listNodes(): NodeRecord[];
-  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): void;
+  upsertNode(n: NodeRecord): Promise<void>;
+  getNode(serverId: string): Promise<NodeRecord | undefined>;
+  listNodes(): Promise<NodeRecord[]>;
+  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): Promise<void>;
 
   /** Idempotent by uid: returns false when the event was already stored. */
-  appendEvent(e: AuditEvent): boolean;
-  listEvents(q: EventQuery): (AuditEvent & { seq: number })[];
+  appendEvent(e: AuditEvent): Promise<boolean>;
+  listEvents(q: EventQuery): Promise<(AuditEvent & { seq: number })[]>;
 
-  /** Runs fn as one transaction: all of its writes (across every part of the store) or none. */
-  atomically<T>(fn: () => T): T;
+  /**
+   * Runs fn as one transaction on `tx` (a view of this store): all of its writes, across
+   * every part of the store, or none. Inside fn use only `tx`, never this store (SQLite
+   * would wait for itself). A nested call joins the outer transaction.
+   */
+  atomically<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Inside atomically: holds the named exclusive lock until the transaction ends, so
+   * check-then-write sequences (the last-admin guard) do not race between replicas.
+   */
+  lock(name: string): Promise<void>;
 
-  close(): void;
+  close(): Promise<void>;
 }

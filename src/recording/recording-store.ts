@@ -57,11 +57,11 @@ export interface RecordingQuery {
 }
 
 export interface RecordingStore {
-  getRecording(sessionId: string): RecordingRecord | undefined;
-  putRecording(r: RecordingRecord): void;
+  getRecording(sessionId: string): Promise<RecordingRecord | undefined>;
+  putRecording(r: RecordingRecord): Promise<void>;
   /** Newest first. */
-  listRecordings(q: RecordingQuery): RecordingRecord[];
-  deleteRecording(sessionId: string): boolean;
+  listRecordings(q: RecordingQuery): Promise<RecordingRecord[]>;
+  deleteRecording(sessionId: string): Promise<boolean>;
   /** Uploads still open, for one node or all. */
-  openRecordings(serverId?: string): RecordingRecord[];
+  openRecordings(serverId?: string): Promise<RecordingRecord[]>;
 }

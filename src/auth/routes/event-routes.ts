@@ -12,7 +12,7 @@ const MAX_EVENT_BYTES = 16_384;
 export function eventRoutes(): Route[] {
   return [{
     method: "POST", path: "/v1/events",
-    handler: (ctx) => {
+    handler: async (ctx) => {
       if (ctx.caller.kind !== "node") throw forbidden("only nodes submit audit events");
       const serverId = ctx.caller.serverId;
       const events = asBody(ctx.body).events;
@@ -20,12 +20,12 @@ export function eventRoutes(): Route[] {
       // Every event is checked before any is stored: a bad batch stores nothing.
       const checked = events.map((e, i) => ({ ...checkEvent(e, i), server_id: serverId }));
       // One transaction per batch: the log and the inventory move together, and fast.
-      const stored = ctx.svc.store.atomically(() => {
+      const stored = await ctx.svc.store.atomically(async (tx) => {
         let n = 0;
         for (const ev of checked) {
-          if (ctx.svc.store.appendEvent(ev)) n++;
+          if (await tx.appendEvent(ev)) n++;
           // Also applied for a duplicate (it is idempotent): the inventory heals on redelivery.
-          applySessionEvent(ctx.svc.store.sessions, ev);
+          await applySessionEvent(tx.sessions, ev);
         }
         return n;
       });

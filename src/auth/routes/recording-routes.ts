@@ -19,12 +19,12 @@ export function recordingRoutes(ingest: RecordingIngest): Route[] {
     },
     {
       method: "PUT", path: "/v1/recordings/:sid",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const serverId = node(ctx);
         const b = asBody(ctx.body);
         const started = new Date(str(b, "started", { max: 40 }));
         if (Number.isNaN(started.getTime())) throw badRequest("started: not an RFC 3339 time");
-        return uploadState(guard(() => ingest.open({
+        return uploadState(await guard(() => ingest.open({
           serverId, sessionId: sid(ctx), started,
           user: str(b, "user", { max: 128 }), login: str(b, "login", { max: 64 }), kind: str(b, "kind", { max: 16 }),
           command: str(b, "command", { optional: true, max: 4096 }) || undefined, mode: str(b, "mode", { max: 16 }),
@@ -54,34 +54,34 @@ export function recordingRoutes(ingest: RecordingIngest): Route[] {
     },
     {
       method: "GET", path: "/v1/recordings",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("recording", "list");
         const q = ctx.url.searchParams;
         const limit = Math.min(Number(q.get("limit") ?? "100"), MAX_PAGE);
         if (!Number.isInteger(limit) || limit < 1) throw badRequest("limit: expected a positive integer");
         const state = q.get("state") ?? undefined;
         if (state && !["open", "complete", "corrupt"].includes(state)) throw badRequest("state: expected open, complete or corrupt");
-        return ctx.svc.store.recordings.listRecordings({ limit, user: q.get("user") ?? undefined, serverId: q.get("node") ?? undefined, state: state as RecordingRecord["state"] })
+        return (await ctx.svc.store.recordings.listRecordings({ limit, user: q.get("user") ?? undefined, serverId: q.get("node") ?? undefined, state: state as RecordingRecord["state"] }))
           .map(recordingView);
       },
     },
     {
       method: "GET", path: "/v1/recordings/:sid",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("recording", "read");
-        return recordingView(found(ctx));
+        return recordingView(await found(ctx));
       },
     },
     {
       method: "GET", path: "/v1/recordings/:sid/download",
       handler: async (ctx) => {
         ctx.authorize("recording", "read");
-        const r = found(ctx);
+        const r = await found(ctx);
         if (r.state === "open") throw conflict(`recording ${r.sessionId} is still being uploaded (${r.nextPart - 1} parts so far)`);
         const obj = await ingest.storage.open(r.key);
         if (!obj) throw notFound(`recording ${r.sessionId} is listed but its object is missing from storage`);
         // Auditors are audited too: who watched or took a copy of which session.
-        ctx.svc.audit({ event: "session.recording.access", code: "T2012I", user: actor(ctx), sid: r.sessionId, server_id: r.serverId, session_user: r.user });
+        await ctx.svc.audit({ event: "session.recording.access", code: "T2012I", user: actor(ctx), sid: r.sessionId, server_id: r.serverId, session_user: r.user });
         return new Response(obj.body, {
           headers: { "content-type": "application/gzip", "content-length": String(obj.size), "x-hostward-recording-state": recordingState(r) },
         });
@@ -130,16 +130,16 @@ function sid(ctx: RouteContext): string {
   return id;
 }
 
-function found(ctx: RouteContext): RecordingRecord {
+async function found(ctx: RouteContext): Promise<RecordingRecord> {
   const id = sid(ctx);
-  const r = ctx.svc.store.recordings.getRecording(id);
+  const r = await ctx.svc.store.recordings.getRecording(id);
   if (!r) throw notFound(`no recording of session ${id}`);
   return r;
 }
 
-function guard<T>(fn: () => T): T {
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     throw e instanceof IngestError ? new HttpError(e.status, e.message) : e;
   }
