@@ -13,6 +13,8 @@ export interface Change {
   name: string;
   /** External (snake_case) form of the resource; absent for deletes. */
   resource?: Record<string, unknown>;
+  /** History hash after this change (src/core/feed-history.ts): chained over every change before it. */
+  hash: string;
 }
 
 export interface TokenRecord {
@@ -58,6 +60,7 @@ export interface EventQuery {
 /** A consistent view of the feed's resources at one revision (what a new watcher starts from). */
 export interface FeedSnapshot {
   rev: number;
+  hash: string;
   resources: Resource[];
 }
 
@@ -78,7 +81,12 @@ export interface Store {
    * N+1 before N. Undefined when they are no longer kept (the caller sends a snapshot).
    */
   changesSince(rev: number): Promise<Change[] | undefined>;
-  /** The resources of `kinds` and the revision they are at, read as one snapshot. */
+  /**
+   * The history hash at `rev` ("" at revision 0), or undefined when that revision is no
+   * longer kept. A restored or diverged store answers differently for the same revision.
+   */
+  historyHash(rev: number): Promise<string | undefined>;
+  /** The resources of `kinds`, the revision they are at and its history hash, read as one snapshot. */
   feedSnapshot(kinds: readonly ResourceKind[]): Promise<FeedSnapshot>;
 
   addToken(t: TokenRecord): Promise<void>;

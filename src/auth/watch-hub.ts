@@ -10,11 +10,13 @@ import type { Logger } from "../platform/logger.ts";
 export interface WatchSocketData {
   serverId: string;
   since: number;
+  /** The history hash the agent holds at `since`; changes are sent only when ours agrees. */
+  hash?: string;
 }
 
 export type FeedMessage =
-  | { type: "snapshot"; rev: number; resources: Record<string, unknown>[]; userCaKeys: string[] }
-  | { type: "changes"; rev: number; changes: Change[]; userCaKeys: string[] }
+  | { type: "snapshot"; rev: number; hash: string; resources: Record<string, unknown>[]; userCaKeys: string[] }
+  | { type: "changes"; rev: number; hash: string; changes: Change[]; userCaKeys: string[] }
   | { type: "change"; change: Change };
 
 const FEED_KINDS = ["cluster_config", "role", "user", "lock"] as const;
@@ -65,7 +67,7 @@ export class WatchHub {
     this.#watchers.set(ws, w);
     this.log.debug("watcher connected", { server_id: ws.data.serverId, since: ws.data.since });
     try {
-      const first = await this.#catchUp(ws.data.since);
+      const first = await this.#catchUp(ws.data);
       if (!this.#watchers.has(ws)) return;
       ws.send(JSON.stringify(first));
       // Everything the hub published before registration was committed before the catch-up read it.
@@ -131,14 +133,30 @@ export class WatchHub {
     }
   }
 
-  async #catchUp(since: number): Promise<FeedMessage & { rev: number }> {
-    const changes = since > 0 ? await this.store.changesSince(since) : undefined;
-    if (changes) return { type: "changes", rev: changes.at(-1)?.rev ?? since, changes, userCaKeys: this.userCaKeys() };
+  /**
+   * Changes since the agent's revision only when its history hash there is ours: a
+   * bare revision from a restored or diverged store would name other changes.
+   */
+  async #catchUp({ serverId, since, hash }: WatchSocketData): Promise<FeedMessage & { rev: number }> {
+    const ours = since > 0 ? await this.store.historyHash(since) : undefined;
+    const changes = ours !== undefined && ours === hash ? await this.store.changesSince(since) : undefined;
+    if (changes && ours !== undefined) {
+      const last = changes.at(-1);
+      return { type: "changes", rev: last?.rev ?? since, hash: last?.hash ?? ours, changes, userCaKeys: this.userCaKeys() };
+    }
     const snap = await this.store.feedSnapshot(FEED_KINDS);
-    return { type: "snapshot", rev: snap.rev, resources: snap.resources.map(toExternal), userCaKeys: this.userCaKeys() };
+    if (since > 0) this.log.info("watcher resumes from a revision we cannot vouch for; sending a snapshot", { server_id: serverId, since, rev: snap.rev, reason: historyMismatch(since, snap.rev, ours, hash) });
+    return { type: "snapshot", rev: snap.rev, hash: snap.hash, resources: snap.resources.map(toExternal), userCaKeys: this.userCaKeys() };
   }
 }
 
 function changeMessage(change: Change): string {
   return JSON.stringify({ type: "change", change } satisfies FeedMessage);
+}
+
+function historyMismatch(since: number, rev: number, ours: string | undefined, theirs: string | undefined): string {
+  if (since > rev) return "its revision is ahead of ours (this store was restored or replaced)";
+  if (ours === undefined) return "that revision is no longer kept";
+  if (theirs === undefined) return "it sent no history hash";
+  return "its history differs from ours at that revision (this store was restored or replaced)";
 }
