@@ -25,7 +25,7 @@ import { storageFromUrl } from "../recording/storage-from-url.ts";
 import { semaphoreRoutes } from "./routes/semaphore-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { addSessionControlMetrics } from "./session-control-metrics.ts";
-import { SqliteStore } from "./sqlite-store.ts";
+import { openStore, redactUrl } from "./open-store.ts";
 import { loadOrCreateSshCas } from "./ssh-cas.ts";
 import { loadOrCreateTls } from "./tls-ca.ts";
 import { TOKEN_WINDOW_MS } from "../core/request-token.ts";
@@ -42,7 +42,7 @@ export interface RunningAuth {
 
 export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" })): Promise<RunningAuth> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const store = SqliteStore.open(join(cfg.dataDir, "auth.db"));
+  const store = await openStore(cfg);
   const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : [])]);
   const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
   const caPin = caPinFromPem(tls.caCertPem);
@@ -76,7 +76,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const adminIdentityPath = join(cfg.dataDir, "admin.identity");
   await ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: async () => { await metrics.refresh(); return metrics.registry.render(); } }) : undefined;
-  log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir });
+  log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir, store: redactUrl(cfg.store.url) });
   return {
     svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath,
     async stop() {
