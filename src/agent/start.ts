@@ -26,6 +26,7 @@ import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
 import { AgentRecorder } from "../recording/agent-recorder.ts";
 import { recordingHook } from "./recording-hook.ts";
+import { forwardAudit } from "./forwarding/forward-audit.ts";
 
 /** How long a starting agent waits for the change feed before serving from its cache. */
 const FIRST_SYNC_WAIT_MS = 5_000;
@@ -64,7 +65,8 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
     { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events, control,
-      record: recordingHook(recorder, view, cfg.recording.hideNotice) },
+      record: recordingHook(recorder, view, cfg.recording.notice),
+      forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
