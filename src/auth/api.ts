@@ -8,6 +8,7 @@ import type { Logger } from "../platform/logger.ts";
 import { authenticateHeaders, type AuthenticateDeps, type Caller } from "./authenticate.ts";
 import { HttpError, forbidden, notFound } from "./http-error.ts";
 import type { AuthService } from "./auth-service.ts";
+import type { ApiRefusal } from "./api-refusal.ts";
 import type { WatchSocketData } from "./watch-hub.ts";
 
 const MAX_BODY = 1 << 20;
@@ -30,13 +31,6 @@ export interface RouteContext {
   deny(refusal: ApiRefusal): never;
 }
 
-/** Why a person may not do something, as data: it travels to the audit event and the message. */
-export interface ApiRefusal {
-  resource: ApiResource;
-  verb: Verb;
-  reason: "rules" | "escalation";
-  message: string;
-}
 
 export type Handler = (ctx: RouteContext) => unknown | Promise<unknown>;
 

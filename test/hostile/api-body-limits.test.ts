@@ -72,5 +72,5 @@ test("a forged token with a huge body gets 401 without the body being read", asy
 test("a public route (join) takes at most what a join needs: a 1 MB body is 413", async () => {
   const res = await fetch(`https://127.0.0.1:${c.authPort}/v1/join`, { method: "POST", body: "x".repeat(1 << 20), tls: { rejectUnauthorized: false } });
   expect(res.status).toBe(413);
-  expect((await res.json()).error).toContain("request body over 65536 bytes");
+  expect(((await res.json()) as { error: string }).error).toContain("request body over 65536 bytes");
 });
