@@ -6,8 +6,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openAuthAgentChannel } from "../ssh2-internals.ts";
-import type { ConnectionForwards } from "./connection-forwards.ts";
-import type { ForwardingConnection, ForwardingEnv } from "./forward-types.ts";
+import type { ForwardGate, ForwardingConnection, ForwardingEnv } from "./forward-types.ts";
 
 export class AgentForward {
   #dir?: string;
@@ -15,7 +14,7 @@ export class AgentForward {
   #path?: Promise<string>;
   #closed = false;
 
-  constructor(private readonly conn: ForwardingConnection, private readonly env: ForwardingEnv, private readonly forwards: ConnectionForwards) {}
+  constructor(private readonly conn: ForwardingConnection, private readonly env: ForwardingEnv, private readonly forwards: ForwardGate) {}
 
   async socket(): Promise<{ path: string } | { refusal: string }> {
     const refusal = this.forwards.refusal("agent");

@@ -7,7 +7,7 @@ import { checkForward, type ForwardKind } from "../../core/forward-policy.ts";
 import { OPEN_ADMINISTRATIVELY_PROHIBITED, rejectChannel } from "../ssh2-internals.ts";
 import { AgentForward } from "./agent-forward.ts";
 import { pipeChannel } from "./channel-pipe.ts";
-import type { Forward, ForwardChannelKind, ForwardingConnection, ForwardingEnv } from "./forward-types.ts";
+import type { Forward, ForwardChannelKind, ForwardGate, ForwardingConnection, ForwardingEnv } from "./forward-types.ts";
 import { connectTcp, connectUnix } from "./local.ts";
 import { RemoteListeners } from "./remote.ts";
 
@@ -15,7 +15,7 @@ const POLICY_KIND: Record<ForwardChannelKind, ForwardKind> = {
   "local": "local", "local-socket": "local", "remote": "remote", "remote-socket": "remote", "agent": "agent",
 };
 
-export class ConnectionForwards {
+export class ConnectionForwards implements ForwardGate {
   readonly #listeners: RemoteListeners;
   readonly #agent: AgentForward;
   readonly #live = new Set<Duplex>();

@@ -41,3 +41,10 @@ export interface ForwardingEnv {
   /** The agent runs as root: Unix-socket forwarding is then for the root login only. */
   runningAsRoot: boolean;
 }
+
+/** What a listener (-R, -A) asks of its connection's forwarding: the decision, the record, the pipe. */
+export interface ForwardGate {
+  refusal(kind: ForwardChannelKind): string | undefined;
+  refused(f: Omit<Forward, "id">, reason: string, tell?: boolean): void;
+  run(kind: ForwardChannelKind, channel: import("ssh2").ServerChannel, socket: import("node:stream").Duplex, source: string, destination: string): void;
+}

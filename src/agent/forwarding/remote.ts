@@ -5,8 +5,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { rmSync } from "node:fs";
 import { gatewayPortsAllowed, remoteBindAddress } from "../../core/forward-policy.ts";
-import type { ConnectionForwards } from "./connection-forwards.ts";
-import type { ForwardingConnection, ForwardingEnv } from "./forward-types.ts";
+import type { ForwardGate, ForwardingConnection, ForwardingEnv } from "./forward-types.ts";
 
 /** A bound on listeners per connection, so one client cannot exhaust the node's ports or fds. */
 const MAX_LISTENERS = 64;
@@ -22,7 +21,7 @@ export class RemoteListeners {
   readonly #listeners = new Map<string, Listener>();
   #closed = false;
 
-  constructor(private readonly conn: ForwardingConnection, private readonly env: ForwardingEnv, private readonly forwards: ConnectionForwards) {}
+  constructor(private readonly conn: ForwardingConnection, private readonly env: ForwardingEnv, private readonly forwards: ForwardGate) {}
 
   request(name: string, info: unknown, accept: Reply, reject: (() => void) | undefined): void {
     const i = (info ?? {}) as { bindAddr?: string; bindPort?: number; socketPath?: string };
