@@ -9,6 +9,7 @@ import { authenticate, type AuthenticateDeps, type Caller } from "./authenticate
 import { HttpError, forbidden, notFound } from "./http-error.ts";
 import type { AuthService } from "./auth-service.ts";
 import type { WatchSocketData } from "./watch-hub.ts";
+import { SERVER_TIME_HEADER } from "../core/request-token.ts";
 
 const MAX_BODY = 1 << 20;
 
@@ -41,7 +42,7 @@ export interface Route {
 
 export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger) {
   const compiled = routes.map((r) => ({ ...r, re: compilePath(r.path) }));
-  return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
+  const handle = async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
     const url = new URL(req.url);
     try {
       const { route, params } = match(compiled, req.method, url.pathname);
@@ -57,6 +58,11 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
     } catch (e) {
       return errorResponse(e, log, req, url);
     }
+  };
+  return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
+    const res = await handle(req, server);
+    res?.headers.set(SERVER_TIME_HEADER, String(svc.now().getTime()));
+    return res;
   };
 }
 
