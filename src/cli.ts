@@ -5,10 +5,10 @@
 // `ctl get` never evaluates the agent, the player's terminal emulator, the S3 client
 // or the X.509 library; the compiled binary bundles them but defers their evaluation.
 import { ValidationError } from "./core/validation-error.ts";
-import { CliError, usage } from "./ctl/ctl-error.ts";
+import { CliError, usage } from "./platform/cli-error.ts";
 import { ApiError } from "./platform/api-error.ts";
 import { stopOnSignal } from "./platform/stop-on-signal.ts";
-import { gitCommit, VERSION } from "./version.ts";
+import { gitCommit, VERSION } from "./platform/version.ts";
 
 const USAGE = `usage: hostward COMMAND
   auth start [--config FILE]     run the auth service (control plane)
@@ -61,7 +61,6 @@ async function parseFlags(args: string[]) {
     throw usage((e as Error).message);
   }
 }
-
 
 function exitWith(e: unknown): never {
   if (e instanceof ValidationError) {

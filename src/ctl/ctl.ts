@@ -2,8 +2,8 @@
 // subcommand's own file.
 import { parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
-import { clientFor, selectIdentity } from "./identity-selection.ts";
+import { usage } from "../platform/cli-error.ts";
+import { clientFor, selectIdentity } from "../platform/identity-selection.ts";
 
 // Each subcommand's file is loaded only when it runs: `ctl get` never evaluates what
 // `ctl recordings` needs.

@@ -1,6 +1,5 @@
-// Stopping a long-running command (auth, agent, dev) on SIGINT/SIGTERM: one graceful
-// stop, then exit 0; a second signal while stopping is ignored.
-
+// Graceful stop for the long-running commands (auth, agent, dev): the first SIGINT or
+// SIGTERM runs the stop function once, then the process exits 0.
 export function stopOnSignal(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = () => {
