@@ -6,11 +6,14 @@ import type { AccessGuard } from "./access-guard.ts";
 import type { AuditOutbox } from "./audit-outbox.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { ConnectionLeases } from "./connection-leases.ts";
+import type { FeedClient } from "./feed-client.ts";
 import type { SshServer } from "./ssh-server.ts";
 
-export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases }) {
+export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases; feed: FeedClient }) {
   const registry = new Metrics();
   const count = registry.counter("hostward_agent_rejections_total", "Refused logins and session channels, by reason.");
+  const rewinds = registry.counter("hostward_agent_feed_rewinds_total", "Snapshots older than the view: the auth service's history went back (a database restore or a failover).");
+  deps.feed.onRewind = () => rewinds();
   const { ssh, view, outbox, guard, leases } = deps;
   registry.gauge("hostward_agent_connections", "Live SSH connections.", () => ssh.connections.size);
   registry.gauge("hostward_agent_sessions", "Live session channels.", () => [...ssh.connections].reduce((n, c) => n + c.sessions.size, 0));

@@ -75,7 +75,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   heartbeat.start();
   outbox.start();
   recorder.start();
-  const metrics = agentMetrics({ ssh, view, outbox, guard, leases });
+  const metrics = agentMetrics({ ssh, view, outbox, guard, leases, feed });
   counters.rejected = metrics.rejected;
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed), metrics: () => metrics.registry.render() }) : undefined;
   if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });

@@ -2,6 +2,7 @@
 // Resources are kept in their external form so the change feed can ship them as they are.
 import { Database } from "bun:sqlite";
 import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
+import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
 import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
 import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
@@ -14,7 +15,7 @@ const EPOCH = new Date(0);
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, rev INTEGER NOT NULL, PRIMARY KEY (kind, name));
-CREATE TABLE IF NOT EXISTS changes (rev INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT);
+CREATE TABLE IF NOT EXISTS changes (rev INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT, hash TEXT);
 CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, reusable INTEGER NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER);
 CREATE TABLE IF NOT EXISTS nodes (server_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, time TEXT NOT NULL, event TEXT NOT NULL, user TEXT, data TEXT NOT NULL);
@@ -31,6 +32,7 @@ export class SqliteStore implements Store {
     this.#db = new Database(path, { create: true, strict: true });
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     this.#db.exec(SCHEMA);
+    this.#chainHistory();
     this.semaphores = new SqliteSemaphoreStore(this.#db);
     this.sessions = new SqliteSessionInventory(this.#db);
     this.recordings = new SqliteRecordingStore(this.#db);
@@ -72,9 +74,14 @@ export class SqliteStore implements Store {
     if (rev > current) return undefined;
     const oldest = this.#db.query<{ rev: number | null }, []>("SELECT MIN(rev) AS rev FROM changes").get()?.rev ?? null;
     if (rev < current && (oldest === null || rev < oldest - 1)) return undefined;
-    return this.#db.query<{ rev: number; op: string; kind: string; name: string; data: string | null }, [number]>(
-      "SELECT rev, op, kind, name, data FROM changes WHERE rev > ? ORDER BY rev").all(rev)
-      .map((c) => ({ rev: c.rev, op: c.op as Change["op"], kind: c.kind as ResourceKind, name: c.name, ...(c.data ? { resource: JSON.parse(c.data) } : {}) }));
+    return this.#db.query<{ rev: number; op: string; kind: string; name: string; data: string | null; hash: string }, [number]>(
+      "SELECT rev, op, kind, name, data, hash FROM changes WHERE rev > ? ORDER BY rev").all(rev)
+      .map((c) => ({ rev: c.rev, op: c.op as Change["op"], kind: c.kind as ResourceKind, name: c.name, ...(c.data ? { resource: JSON.parse(c.data) } : {}), hash: c.hash }));
+  }
+
+  historyHash(rev: number): string | undefined {
+    if (rev === 0) return HISTORY_GENESIS;
+    return this.#db.query<{ hash: string }, [number]>("SELECT hash FROM changes WHERE rev = ?").get(rev)?.hash;
   }
 
   addToken(t: TokenRecord): void {
@@ -149,10 +156,28 @@ export class SqliteStore implements Store {
   }
 
   #logChange(op: Change["op"], kind: string, name: string, data: string | null): number {
-    const res = this.#db.query("INSERT INTO changes (op, kind, name, data) VALUES (?, ?, ?, ?)").run(op, kind, name, data);
+    const prev = this.#db.query<{ hash: string }, []>("SELECT hash FROM changes ORDER BY rev DESC LIMIT 1").get()?.hash ?? HISTORY_GENESIS;
+    const res = this.#db.query("INSERT INTO changes (op, kind, name, data, hash) VALUES (?, ?, ?, ?, '')").run(op, kind, name, data);
     const rev = Number(res.lastInsertRowid);
+    this.#db.query("UPDATE changes SET hash = ? WHERE rev = ?").run(chainHash(prev, { rev, op, kind, name, data }), rev);
     if (rev % 1000 === 0) this.#db.query("DELETE FROM changes WHERE rev <= ?").run(rev - KEEP_CHANGES);
     return rev;
+  }
+
+  /** A store from before history hashes: chain the changes it kept, oldest first. */
+  #chainHistory(): void {
+    const cols = this.#db.query<{ name: string }, []>("PRAGMA table_info(changes)").all();
+    if (!cols.some((c) => c.name === "hash")) this.#db.exec("ALTER TABLE changes ADD COLUMN hash TEXT");
+    const rows = this.#db.query<{ rev: number; op: string; kind: string; name: string; data: string | null }, []>(
+      "SELECT rev, op, kind, name, data FROM changes WHERE hash IS NULL ORDER BY rev").all();
+    if (rows.length === 0) return;
+    this.#db.transaction(() => {
+      let prev = HISTORY_GENESIS;
+      for (const r of rows) {
+        prev = chainHash(prev, r);
+        this.#db.query("UPDATE changes SET hash = ? WHERE rev = ?").run(prev, r.rev);
+      }
+    })();
   }
 }
 

@@ -13,6 +13,8 @@ export interface Change {
   name: string;
   /** External (snake_case) form of the resource; absent for deletes. */
   resource?: Record<string, unknown>;
+  /** History hash after this change (src/core/feed-history.ts): chained over every change before it. */
+  hash: string;
 }
 
 export interface TokenRecord {
@@ -69,6 +71,11 @@ export interface Store {
   revision(): number;
   /** Changes after `rev`, or undefined when they are no longer kept (the caller sends a snapshot). */
   changesSince(rev: number): Change[] | undefined;
+  /**
+   * The history hash at `rev` ("" at revision 0), or undefined when that revision is no
+   * longer kept. A restored or diverged store answers differently for the same revision.
+   */
+  historyHash(rev: number): string | undefined;
 
   addToken(t: TokenRecord): void;
   useToken(hash: string, now: Date): TokenUse;
