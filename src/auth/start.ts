@@ -10,7 +10,7 @@ import { DEFAULT_CLUSTER_CONFIG } from "../core/resources.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { Metrics } from "../platform/metrics.ts";
-import { createApi } from "./api.ts";
+import { createApi, largestBody } from "./api.ts";
 import { AuthService } from "./auth-service.ts";
 import { ensureAdminIdentity } from "./admin-identity.ts";
 import { ReplayGuard } from "./replay-guard.ts";
@@ -56,10 +56,11 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
-  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
+  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = listenOrExplain(cfg.listen, () => Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
     port: cfg.listen.port,
+    maxRequestBodySize: largestBody(routes),
     tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
     fetch: api,
     websocket: {

@@ -90,6 +90,12 @@ export interface Store {
   appendEvent(e: AuditEvent): boolean;
   listEvents(q: EventQuery): (AuditEvent & { seq: number })[];
 
+  /**
+   * Records a request token's nonce as used until `expiresAt`; resolves false when it
+   * was already recorded and has not expired (a replay). Expired nonces are pruned.
+   */
+  useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean>;
+
   /** Runs fn as one transaction: all of its writes (across every part of the store) or none. */
   atomically<T>(fn: () => T): T;
 

@@ -32,8 +32,12 @@ export function adminRoutes(caCertPem: string): Route[] {
     },
     {
       method: "POST", path: "/v1/users/:name/certs",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("user", "update");
+        if (ctx.caller.kind === "user") {
+          const refusal = await ctx.svc.certificateEscalation(ctx.caller, ctx.params.name!);
+          if (refusal) ctx.deny(refusal);
+        }
         const b = asBody(ctx.body);
         const cert = ctx.svc.signUserCert(ctx.params.name!, str(b, "public_key", { max: 16_384 }), duration(b, "ttl", "8h"));
         return { cert: cert.line, valid_before: cert.validBefore.toISOString(), principals: cert.principals };
