@@ -2,7 +2,7 @@
 // errors. Handlers live in auth/routes/; this file only wires them.
 import type { Server } from "bun";
 import { ruleAllows } from "../core/access-policy.ts";
-import type { ApiResource, Verb } from "../core/resources.ts";
+import type { ApiResource, Verb } from "../core/resource-types.ts";
 import { ValidationError } from "../core/validation-error.ts";
 import type { Logger } from "../platform/logger.ts";
 import { authenticateHeaders, type AuthenticateDeps, type Caller } from "./authenticate.ts";

@@ -4,7 +4,7 @@
 import { decodeToken, bodyHash, TOKEN_WINDOW_MS, type TokenPayload } from "../core/request-token.ts";
 import { checkCertificate, checkCertSourceAddress, parseCertificate, type SshCertificate } from "../core/sshcert.ts";
 import { parseAuthorizedKeyLine, verifySshSignature } from "../core/ssh-key.ts";
-import type { Role } from "../core/resources.ts";
+import type { Role } from "../core/resource-types.ts";
 import type { LockIndex } from "../core/lock-index.ts";
 import { lockMessage } from "../core/lock-match.ts";
 import { forbidden, unauthorized } from "./http-error.ts";

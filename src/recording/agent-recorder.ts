@@ -4,7 +4,7 @@
 import { mkdirSync, statfsSync } from "node:fs";
 import { shouldRecord } from "../core/access-policy.ts";
 import type { AgentConfig } from "../core/config.ts";
-import type { ClusterConfig, Role } from "../core/resources.ts";
+import type { ClusterConfig, Role } from "../core/resource-types.ts";
 import type { ApiClient } from "../platform/api-client.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { FromWorker, ToWorker } from "./encoder-protocol.ts";
@@ -72,10 +72,6 @@ export class AgentRecorder {
   stop(): void {
     this.uploader.stop();
     for (const { rec } of this.#live.values()) rec.flush();
-  }
-
-  get liveCount(): number {
-    return this.#live.size;
   }
 
   /** Whether and how to record a new session; a refusal closes it before it starts. */
