@@ -4,7 +4,7 @@ import { parseHostPort } from "../core/host-port.ts";
 import { fingerprint, parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import { parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 
 interface KnownHostsAnswer {
   host_ca_keys: string[];
