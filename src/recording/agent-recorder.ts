@@ -37,6 +37,8 @@ export interface RecorderDeps {
   settings: AgentConfig["recording"];
   api: ApiClient;
   log: Logger;
+  /** The auth service's time, for the recording's start time. */
+  now?: () => Date;
   /** Free bytes on the spool's filesystem (replaceable in tests). */
   freeBytes?: (dir: string) => number;
 }
@@ -84,7 +86,7 @@ export class AgentRecorder {
       if (refusal) return { refusal };
     }
     const start: SessionStartEvent = {
-      event: "session.start", ms: 0, version: 1, sid: info.sid, time: new Date().toISOString(), server_id: this.deps.serverId,
+      event: "session.start", ms: 0, version: 1, sid: info.sid, time: (this.deps.now?.() ?? new Date()).toISOString(), server_id: this.deps.serverId,
       user: info.user, login: info.login, kind: info.kind, mode: cluster.sessionRecording,
       ...(info.term ? { term: info.term, cols: info.cols, rows: info.rows } : {}),
       ...(info.command !== undefined ? { command: info.command } : {}),
