@@ -2,7 +2,7 @@
 // stripping the last role (or user) that grants role:update would lock every
 // operator out of the control plane for good.
 import { ruleAllows } from "../core/access-policy.ts";
-import type { Resource, Role, User } from "../core/resources.ts";
+import type { Resource, Role, User } from "../core/resource-types.ts";
 import { conflict } from "./http-error.ts";
 import type { Store } from "./store.ts";
 

@@ -2,7 +2,7 @@
 // errors. Handlers live in auth/routes/; this file only wires them.
 import type { Server } from "bun";
 import { ruleAllows } from "../core/access-policy.ts";
-import type { ApiResource, Verb } from "../core/resources.ts";
+import type { ApiResource, Verb } from "../core/resource-types.ts";
 import { ValidationError } from "../core/validation-error.ts";
 import type { Logger } from "../platform/logger.ts";
 import { authenticateHeaders, type AuthenticateDeps, type Caller } from "./authenticate.ts";
@@ -10,6 +10,7 @@ import { HttpError, forbidden, notFound } from "./http-error.ts";
 import type { AuthService } from "./auth-service.ts";
 import type { ApiRefusal } from "./api-refusal.ts";
 import type { WatchSocketData } from "./watch-hub.ts";
+import { SERVER_TIME_HEADER } from "../core/request-token.ts";
 
 const MAX_BODY = 1 << 20;
 /** Public routes (CA, ping, join): a join request is a few keys and names. */
@@ -52,7 +53,7 @@ export function largestBody(routes: Route[]): number {
 
 export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger) {
   const compiled = routes.map((r) => ({ ...r, re: compilePath(r.path) }));
-  return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
+  const handle = async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
     const url = new URL(req.url);
     try {
       const { route, params } = match(compiled, req.method, url.pathname);
@@ -68,6 +69,11 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
     } catch (e) {
       return errorResponse(e, log, req, url);
     }
+  };
+  return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
+    const res = await handle(req, server);
+    res?.headers.set(SERVER_TIME_HEADER, String(svc.now().getTime()));
+    return res;
   };
 }
 

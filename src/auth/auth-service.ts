@@ -3,7 +3,8 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { LockIndex } from "../core/lock-index.ts";
 import { lockIsActive } from "../core/lock-match.ts";
-import { parseResource, type Lock, type Resource, type ResourceKind } from "../core/resources.ts";
+import { parseResource } from "../core/resources.ts";
+import type { Lock, Resource, ResourceKind } from "../core/resource-types.ts";
 import type { Duration } from "../core/duration.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";

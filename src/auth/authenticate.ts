@@ -1,10 +1,10 @@
 // Turns a request's signed token into a caller: a person (checked against the user
 // CA and every restriction of their certificate, their current roles from the store)
 // or a registered node (its identity key).
-import { decodeToken, bodyHash, TOKEN_WINDOW_MS, type TokenPayload } from "../core/request-token.ts";
+import { decodeToken, bodyHash, skewPhrase, TOKEN_WINDOW_MS, type TokenPayload } from "../core/request-token.ts";
 import { checkCertificate, checkCertSourceAddress, parseCertificate, type SshCertificate } from "../core/sshcert.ts";
 import { parseAuthorizedKeyLine, verifySshSignature } from "../core/ssh-key.ts";
-import type { Role } from "../core/resources.ts";
+import type { Role } from "../core/resource-types.ts";
 import type { LockIndex } from "../core/lock-index.ts";
 import { lockMessage } from "../core/lock-match.ts";
 import { forbidden, unauthorized } from "./http-error.ts";
@@ -43,7 +43,9 @@ export async function authenticateHeaders(req: Request, clientAddress: string | 
   }
   const now = deps.now();
   const url = new URL(req.url);
-  if (Math.abs(now.getTime() - payload.iat) > TOKEN_WINDOW_MS) throw unauthorized("request token is outside its time window (check the clocks)");
+  if (Math.abs(now.getTime() - payload.iat) > TOKEN_WINDOW_MS) {
+    throw unauthorized(`request token is outside its time window: the caller's clock is ${skewPhrase(payload.iat, now.getTime())} the auth service`);
+  }
   if (payload.m !== req.method || payload.p !== url.pathname + url.search) throw unauthorized("request token was made for another request");
   const caller = "node" in payload.sub
     ? await nodeCaller(payload.sub.node, signedBytes, signature, deps)

@@ -1,7 +1,8 @@
 // SQLite implementation of the auth Store (bun:sqlite, WAL, one file under the data dir).
 // Resources are kept in their external form so the change feed can ship them as they are.
 import { Database } from "bun:sqlite";
-import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
+import { parseResource, toExternal } from "../core/resources.ts";
+import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
 import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";

@@ -1,12 +1,12 @@
 // `hostward auth start`: opens the store, makes or loads the CAs, seeds built-in
 // roles and the admin identity on first start, and serves the API and change feed.
-import { mkdirSync, existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { builtinRoles } from "../core/builtin-roles.ts";
 import { caPinFromPem } from "../core/ca-pin.ts";
 import type { AuthConfig } from "../core/config.ts";
 import { formatHostPort } from "../core/host-port.ts";
-import { DEFAULT_CLUSTER_CONFIG } from "../core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG } from "../core/resource-types.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { Metrics } from "../platform/metrics.ts";
@@ -109,10 +109,6 @@ function authMetrics(m: Metrics, svc: AuthService, hub: WatchHub): Metrics {
   m.gauge("hostward_auth_revision", "Current change-feed revision.", () => svc.store.revision());
   addSessionControlMetrics(m, svc);
   return m;
-}
-
-export function dataDirExists(cfg: AuthConfig): boolean {
-  return existsSync(cfg.dataDir);
 }
 
 /** Bun's bind error does not say which address; the operator needs to know. */

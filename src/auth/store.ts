@@ -1,6 +1,6 @@
 // The auth service's storage contract. SQLite implements it today; PostgreSQL is
 // the planned second implementation, and both must pass test/store/store-suite.ts.
-import type { Resource, ResourceKind } from "../core/resources.ts";
+import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
 import type { RecordingStore } from "../recording/recording-store.ts";

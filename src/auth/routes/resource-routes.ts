@@ -1,7 +1,7 @@
 // Create, read, list and delete of the TOML resources (role, user, lock,
 // cluster_config), each checked against the caller's role rules.
-import { toExternal, type ResourceKind } from "../../core/resources.ts";
-import type { Verb } from "../../core/resource-types.ts";
+import { toExternal } from "../../core/resources.ts";
+import type { ResourceKind, Verb } from "../../core/resource-types.ts";
 import type { PendingChange } from "../admin-guard.ts";
 import type { Route, RouteContext } from "../api.ts";
 import { asBody } from "../body-fields.ts";
