@@ -1,6 +1,6 @@
 // Builds the argv and environment of a login: the user's shell (or command, or the
 // sftp server) run as that OS user with their groups, and for a PTY as the
-// session leader owning the terminal (DESIGN appendix: setsid -c + setpriv).
+// session leader owning the terminal (setsid -c + setpriv).
 import { existsSync } from "node:fs";
 import type { OsUser } from "./os-user.ts";
 

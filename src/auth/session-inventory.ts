@@ -1,4 +1,4 @@
-// Storage contract for the session inventory (DESIGN §5): every session channel a
+// Storage contract for the session inventory: every session channel a
 // node reported, from start to end, and every refusal. Fed from the audit events the
 // agents ship (auth/session-events.ts); every update is idempotent, because events
 // arrive at least once.

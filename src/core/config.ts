@@ -1,4 +1,4 @@
-// The two config files, auth.toml and agent.toml (DESIGN §1): validation and every default.
+// The two config files, auth.toml and agent.toml: validation and every default.
 // Takes the parsed TOML value and the file name for messages; the caller reads the file.
 
 import { parseByteSize } from "./byte-size.ts";

@@ -1,5 +1,5 @@
 // The role resource: validation of its external form and conversion back to it.
-// Options, allowed/denied logins, node labels and API rules (DESIGN §3).
+// Options, allowed/denied logins, node labels and API rules.
 
 import { formatDuration } from "./duration.ts";
 import { readName } from "./resource-name.ts";

@@ -28,7 +28,7 @@ const AGENT_DEFAULTS: AgentConfig = {
 describe("parseAuthConfig", () => {
   const good: [string, string, AuthConfig][] = [
     ["empty file", "", AUTH_DEFAULTS],
-    ["DESIGN §1 example", `data_dir = "/var/lib/hostward/auth"\nlisten = "0.0.0.0:3025"\ncluster_name = "hostward"\ndiag_addr = ""\nlog_level = "info"\n[recordings]\nstorage = "file:///var/lib/hostward/auth/recordings"`, AUTH_DEFAULTS],
+    ["the full example", `data_dir = "/var/lib/hostward/auth"\nlisten = "0.0.0.0:3025"\ncluster_name = "hostward"\ndiag_addr = ""\nlog_level = "info"\n[recordings]\nstorage = "file:///var/lib/hostward/auth/recordings"`, AUTH_DEFAULTS],
     ["storage follows data_dir", 'data_dir = "/srv/hw/"', { ...AUTH_DEFAULTS, dataDir: "/srv/hw/", recordings: { storage: "file:///srv/hw/recordings" } }],
     ["everything set", 'listen = "[::]:443"\ncluster_name = "prod"\ndiag_addr = "127.0.0.1:3001"\nlog_level = "debug"\npublic_addr = "auth.example.com"\n[recordings]\nstorage = "s3://bucket/prefix?endpoint=minio:9000&region=us-east-1"',
       { ...AUTH_DEFAULTS, listen: { host: "::", port: 443 }, clusterName: "prod", diagAddr: { host: "127.0.0.1", port: 3001 }, logLevel: "debug", publicAddr: "auth.example.com", recordings: { storage: "s3://bucket/prefix?endpoint=minio:9000&region=us-east-1" } }],
@@ -42,7 +42,7 @@ describe("parseAuthConfig", () => {
 describe("parseAgentConfig", () => {
   const good: [string, string, AgentConfig][] = [
     ["empty file", "", AGENT_DEFAULTS],
-    ["DESIGN §1 example", `data_dir = "/var/lib/hostward/agent"\nauth_server = "auth.example.com:3025"\njoin_token = "tok"\nca_pin = "${PIN}"\ndiag_addr = ""\nlog_level = "info"\n[ssh]\nlisten = "0.0.0.0:3022"\nlabels = { env = "prod" }\n[recording]\nhide_notice = false\nmin_free = "1GiB"\nsync_timeout = "30s"`,
+    ["the full example", `data_dir = "/var/lib/hostward/agent"\nauth_server = "auth.example.com:3025"\njoin_token = "tok"\nca_pin = "${PIN}"\ndiag_addr = ""\nlog_level = "info"\n[ssh]\nlisten = "0.0.0.0:3022"\nlabels = { env = "prod" }\n[recording]\nhide_notice = false\nmin_free = "1GiB"\nsync_timeout = "30s"`,
       { ...AGENT_DEFAULTS, authServer: { host: "auth.example.com", port: 3025 }, joinToken: "tok", caPin: PIN, ssh: { ...AGENT_DEFAULTS.ssh, labels: { env: "prod" } } }],
     ["auth_server without port, empty join_token, upper-case pin", `auth_server = "auth"\njoin_token = ""\nca_pin = "${PIN.toUpperCase().replace("SHA256", "sha256")}"`,
       { ...AGENT_DEFAULTS, authServer: { host: "auth", port: 3025 }, caPin: PIN }],
