@@ -43,6 +43,8 @@ export interface SessionInventory {
   /** The node restarted: its sessions still open are over. Returns how many. */
   markNodeLost(node: string, at: Date, reason: string): number;
   list(q: SessionQuery): SessionRecord[];
+  /** The node a session is known to run on (to refuse events about it from another node). */
+  nodeOf(id: string): Promise<string | undefined>;
   /** Rows by stored state, and refusals by reason kind (for metrics). */
   counts(): { states: Record<string, number>; rejections: Record<string, number> };
 }
