@@ -1,7 +1,8 @@
 // The agent's in-memory view of the cluster (roles, users, locks, cluster_config,
 // user CA keys), fed by the change feed and mirrored to the SQLite cache.
 import { LockIndex } from "../core/lock-index.ts";
-import { DEFAULT_CLUSTER_CONFIG, parseResource, type ClusterConfig, type Resource, type Role, type User } from "../core/resources.ts";
+import { parseResource } from "../core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG, type ClusterConfig, type Resource, type Role, type User } from "../core/resource-types.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import type { ViewDb, ViewWrite } from "./view-db.ts";
 

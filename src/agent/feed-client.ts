@@ -2,6 +2,7 @@
 // pushes after, pings to prove the view is still fresh, reconnects with backoff.
 import WebSocket from "ws";
 import type { ApiClient } from "../platform/api-client.ts";
+import { serverTimeOf } from "../platform/server-clock.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ClusterView, FeedChange } from "./cluster-view.ts";
 
@@ -48,6 +49,14 @@ export class FeedClient {
       handshakeTimeout: 5_000,
     });
     this.#ws = ws;
+    // The upgrade's answer (or refusal) carries the auth service's time: a refusal for a
+    // skewed clock corrects the clock before the next attempt.
+    const sentAt = Date.now();
+    const observe = (res: { headers: Record<string, string | string[] | undefined> }) => {
+      const serverMs = serverTimeOf({ get: (n) => String(res.headers[n] ?? "") || null });
+      if (serverMs !== undefined) this.api.clock.observe(sentAt, Date.now(), serverMs);
+    };
+    ws.on("upgrade", observe);
     ws.on("open", () => this.#opened(ws));
     ws.on("message", (data) => this.#message(ws, data.toString()));
     ws.on("pong", () => {
@@ -55,6 +64,7 @@ export class FeedClient {
       this.view.markSynced(this.now());
     });
     ws.on("unexpected-response", (_req, res) => {
+      observe(res);
       this.log.warn("change feed refused", { status: res.statusCode });
       ws.terminate();
     });

@@ -13,6 +13,7 @@ import { AccessGuard } from "./access-guard.ts";
 import { advertiseAddr } from "./advertise-addr.ts";
 import { agentMetrics } from "./agent-metrics.ts";
 import { AuditOutbox } from "./audit-outbox.ts";
+import { AuthClock } from "./auth-clock.ts";
 import { ClusterView } from "./cluster-view.ts";
 import { ConnectionLeases } from "./connection-leases.ts";
 import { FeedClient } from "./feed-client.ts";
@@ -26,9 +27,13 @@ import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
 import { AgentRecorder } from "../recording/agent-recorder.ts";
 import { recordingHook } from "./recording-hook.ts";
+import { forwardAudit } from "./forwarding/forward-audit.ts";
 
-/** How long a starting agent waits for the change feed before serving from its cache. */
-const FIRST_SYNC_WAIT_MS = 5_000;
+/**
+ * The most a starting agent waits on the auth service (host certificate, change feed,
+ * lease release, all at once) before it serves from its cache: README "Outages".
+ */
+const STARTUP_WAIT_MS = 5_000;
 
 export interface RunningAgent {
   serverId: string;
@@ -40,22 +45,29 @@ export interface RunningAgent {
 
 export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogger(cfg.logLevel, { component: "agent" })): Promise<RunningAgent> {
   const node = await loadOrJoin(cfg);
+  const waitUntil = Date.now() + STARTUP_WAIT_MS;
+  const waitLeft = () => Bun.sleep(Math.max(0, waitUntil - Date.now()));
   const log = baseLog.child({ server_id: node.serverId });
   const viewDb = new ViewDb(join(cfg.dataDir, "agent.db"));
   const view = new ClusterView(viewDb);
-  const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log);
-  const hostCert = await currentHostCert(cfg, node, log);
-  const feed = new FeedClient(node.api, view, log);
+  // Everything that compares with a time the auth service wrote (lock expiry, certificate
+  // validity, last_synced_at) or that it will sort by (event times) uses its clock.
+  const clock = new AuthClock(viewDb.clockOffset(), (ms) => viewDb.saveClockOffset(ms), log);
+  node.api.clock = clock;
+  const now = () => clock.date();
+  const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log, now);
+  const feed = new FeedClient(node.api, view, log, now);
   feed.start();
   // Leases this agent held before it (re)started are released before it takes any.
   const leases = new ConnectionLeases(node.api, node.serverId, log);
   const leasesReleased = leases.start();
+  const hostCert = await currentHostCert(cfg, node, log, waitLeft);
   // Serve from the cache only if the auth service does not answer soon: a lock made
-  // while this agent was down must hold from its first connection.
-  await Promise.race([feed.firstAttempt, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
-  await Promise.race([leasesReleased, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
-  const guard = new AccessGuard(view, node.serverId);
-  const recorder = new AgentRecorder({ dataDir: cfg.dataDir, serverId: node.serverId, settings: cfg.recording, api: node.api, log: log.child({ component: "recorder" }) });
+  // while this agent was down must hold from its first connection. One deadline for
+  // all of it, so a frozen auth service (TCP open, no answer) costs at most that.
+  await Promise.race([Promise.all([feed.firstAttempt, leasesReleased]), waitLeft()]);
+  const guard = new AccessGuard(view, node.serverId, now);
+  const recorder = new AgentRecorder({ dataDir: cfg.dataDir, serverId: node.serverId, settings: cfg.recording, api: node.api, log: log.child({ component: "recorder" }), now });
   const counters = { rejected: (_r: string) => {} };
   const control = new SessionControl(leases, {
     cut: (who, reason, sid) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: who.user, login: who.login, reason, ...(sid ? { sid } : {}) }),
@@ -63,8 +75,9 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const events = auditEvents(outbox, (r) => counters.rejected(r), control);
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
-    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events, control,
-      record: recordingHook(recorder, view, cfg.recording.hideNotice) },
+    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now, events, control,
+      record: recordingHook(recorder, view, cfg.recording.notice),
+      forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
@@ -75,9 +88,9 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   heartbeat.start();
   outbox.start();
   recorder.start();
-  const metrics = agentMetrics({ ssh, view, outbox, guard, leases, feed });
+  const metrics = agentMetrics({ ssh, view, outbox, guard, leases, feed, clock });
   counters.rejected = metrics.rejected;
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed), metrics: () => metrics.registry.render() }) : undefined;
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed, clock), metrics: () => metrics.registry.render() }) : undefined;
   if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });
   log.info("agent started", { ssh: formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), auth_server: node.identity.authServer, synced: feed.connected });
   return {
@@ -97,12 +110,13 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   };
 }
 
-function readiness(view: ClusterView, guard: AccessGuard, feed: FeedClient): { ok: boolean; reason?: string } {
+function readiness(view: ClusterView, guard: AccessGuard, feed: FeedClient, clock: AuthClock): { ok: boolean; reason?: string } {
   const nodeLock = guard.nodeLock();
   if (nodeLock) return { ok: false, reason: `node is locked: ${lockMessage(nodeLock)}` };
   if (view.rev === 0) return { ok: false, reason: "cluster view never synced" };
   if (guard.isStale()) return { ok: false, reason: guard.staleMessage() };
-  return { ok: true, reason: feed.connected ? undefined : "change feed reconnecting" };
+  // Degraded, still serving: the agent works on the auth service's time either way.
+  return { ok: true, reason: feed.connected ? clock.degraded() : "change feed reconnecting" };
 }
 
 function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => void, control: SessionControl): ConnectionEvents {
@@ -124,15 +138,23 @@ function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => vo
   };
 }
 
-/** Asks for a fresh host certificate; with the auth service down, the saved one serves. */
-async function currentHostCert(cfg: AgentConfig, node: NodeIdentity, log: Logger) {
+/**
+ * Asks for a fresh host certificate; with the auth service down or not answering
+ * before `giveUp`, the saved one serves (a late answer is still saved, for the next start).
+ */
+async function currentHostCert(cfg: AgentConfig, node: NodeIdentity, log: Logger, giveUp: () => Promise<void>) {
   const path = join(cfg.dataDir, "host_cert.pub");
+  const renewal = node.api.request<{ host_cert: string }>("POST", "/v1/nodes/host-cert", { host_key: node.hostKeyLine })
+    .then((res) => writeFileAtomic(path, res.host_cert + "\n", 0o644));
+  const saved = existsSync(path);
   try {
-    const res = await node.api.request<{ host_cert: string }>("POST", "/v1/nodes/host-cert", { host_key: node.hostKeyLine });
-    writeFileAtomic(path, res.host_cert + "\n", 0o644);
+    // Without a saved certificate there is nothing to serve with: wait for the answer.
+    const late = saved ? giveUp().then(() => { throw new Error("the auth service did not answer in time"); }) : renewal;
+    await Promise.race([renewal, late]);
   } catch (e) {
     if (!existsSync(path)) throw new Error(`no host certificate yet and the auth service refused one: ${(e as Error).message}`);
     log.warn("could not renew the host certificate; using the saved one", { error: e as Error });
+    renewal.catch(() => {});
   }
   return parseAuthorizedKeyLine(readFileSync(path, "utf8").trim());
 }

@@ -61,6 +61,16 @@ export class ViewDb {
     })();
   }
 
+  /** The last measured offset of the auth service's clock from ours (ms), so a restart starts with it. */
+  clockOffset(): number {
+    const v = Number(this.db.query<{ value: string }, [string]>("SELECT value FROM view_meta WHERE key = ?").get("clock_offset_ms")?.value ?? "0");
+    return Number.isFinite(v) ? v : 0;
+  }
+
+  saveClockOffset(ms: number): void {
+    this.#setMeta("clock_offset_ms", String(ms));
+  }
+
   markSynced(at: Date): void {
     this.#setMeta("last_synced_at", at.toISOString());
   }

@@ -3,14 +3,18 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { LockIndex } from "../core/lock-index.ts";
 import { lockIsActive } from "../core/lock-match.ts";
-import { parseResource, type Lock, type Resource, type ResourceKind, type Role } from "../core/resources.ts";
+import { parseResource } from "../core/resources.ts";
+import type { Lock, Resource, ResourceKind, Role } from "../core/resource-types.ts";
 import type { Duration } from "../core/duration.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
 import { badRequest, conflict, forbidden, notFound, unauthorized } from "./http-error.ts";
 import type { SshCas } from "./ssh-cas.ts";
 import type { AuditEvent, Change, FeedSnapshot, NodeRecord, Store } from "./store.ts";
-import { guardLastAdmin } from "./admin-guard.ts";
+import { guardLastAdmin, type PendingChange } from "./admin-guard.ts";
+import type { ApiRefusal } from "./api-refusal.ts";
+import { certificateRefusal, escalationRefusal, type Grantor } from "./escalation-guard.ts";
+import type { Verb } from "../core/resource-types.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
 import type { FeedFollower, WatchHub } from "./watch-hub.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
@@ -44,9 +48,27 @@ export class AuthService implements FeedFollower {
     readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Validates an external-form resource (a new lock gets its name here). */
+  parse(obj: unknown, source = "request"): Resource {
+    return parseResource(obj, source, { now: this.now(), newName: randomUUID });
+  }
+
+  /** The refusal for a change that would grant `grantor` (or anyone) what they do not hold. */
+  escalation(grantor: Grantor, change: PendingChange, verb: Verb): Promise<ApiRefusal | undefined> {
+    return escalationRefusal(this.store, grantor, change, verb);
+  }
+
+  /** The refusal for signing a certificate for a user who holds more than `grantor`. */
+  certificateEscalation(grantor: Grantor, userName: string): Promise<ApiRefusal | undefined> {
+    return certificateRefusal(this.store, grantor, userName);
+  }
+
   /** Validates an external-form resource and stores it; locks get their audit event. */
-  async putResource(obj: unknown, actor: string, source = "request"): Promise<Resource> {
-    const r = parseResource(obj, source, { now: this.now(), newName: randomUUID });
+  putResource(obj: unknown, actor: string, source = "request"): Promise<Resource> {
+    return this.putParsed(this.parse(obj, source), actor);
+  }
+
+  async putParsed(r: Resource, actor: string): Promise<Resource> {
     const stored = r.kind === "lock" ? { ...r, createdBy: actor, createdAt: this.now() } : r;
     const rev = await this.store.atomically(async (tx) => {
       // Users and roles are checked and written under one lock: two replicas must not

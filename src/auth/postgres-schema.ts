@@ -27,6 +27,9 @@ CREATE INDEX sessions_node_state ON sessions (node, state);
 CREATE TABLE recordings (session_id text PRIMARY KEY, server_id text NOT NULL, "user" text NOT NULL, state text NOT NULL, started_at bigint NOT NULL, data text NOT NULL);
 CREATE INDEX recordings_started ON recordings (started_at);
 CREATE INDEX recordings_open ON recordings (server_id) WHERE state = 'open';
+-- Request-token nonces already used: a token replayed against any replica is refused.
+CREATE TABLE used_nonces (nonce text PRIMARY KEY, expires_at bigint NOT NULL);
+CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
 -- Cluster secrets every replica shares (the SSH and TLS CAs), written once by the first.
 CREATE TABLE cluster_secrets (name text PRIMARY KEY, data text NOT NULL);
 `,

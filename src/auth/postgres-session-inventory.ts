@@ -45,6 +45,11 @@ export class PostgresSessionInventory implements SessionInventory {
       WHERE node = ${node} AND state = 'active' RETURNING 1`).length;
   }
 
+  async nodeOf(id: string): Promise<string | undefined> {
+    const [row] = await this.q`SELECT node FROM sessions WHERE id = ${id}`;
+    return row?.node;
+  }
+
   async list(q: SessionQuery): Promise<SessionRecord[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];

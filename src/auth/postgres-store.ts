@@ -4,7 +4,8 @@
 // until its transaction commits, so revision N+1 cannot commit before N.
 import { SQL } from "bun";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
-import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
+import { parseResource, toExternal } from "../core/resources.ts";
+import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { migrate } from "./postgres-schema.ts";
 import { PostgresRecordingStore } from "./postgres-recording-store.ts";
 import { PostgresSemaphoreStore } from "./postgres-semaphore-store.ts";
@@ -16,6 +17,7 @@ const EPOCH = new Date(0);
 /** Deadlocks and serialization failures: the transaction is retried from the start. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 5;
+const NONCE_PRUNE_EVERY_MS = 60_000;
 
 export interface PostgresOptions {
   /** Connections in this replica's pool. */
@@ -26,6 +28,7 @@ export class PostgresStore implements Store {
   readonly semaphores: PostgresSemaphoreStore;
   readonly sessions: PostgresSessionInventory;
   readonly recordings: PostgresRecordingStore;
+  #noncePrunedAt = 0;
 
   /** Connects, applies missing migrations (under an advisory lock) and returns the store. */
   static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
@@ -171,6 +174,18 @@ export class PostgresStore implements Store {
     const text = `SELECT seq, data FROM events ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY time DESC, seq DESC LIMIT ${arg(q.limit)}`;
     const rows = await this.q.unsafe(text, args);
     return rows.map((r: { seq: string; data: string }) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: Number(r.seq) }));
+  }
+
+  async useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean> {
+    const t = now.getTime();
+    if (t - this.#noncePrunedAt >= NONCE_PRUNE_EVERY_MS) {
+      this.#noncePrunedAt = t;
+      await this.q`DELETE FROM used_nonces WHERE expires_at < ${t}`;
+    }
+    // One statement: two replicas seeing the same token race on the row, one wins.
+    const rows = await this.q`INSERT INTO used_nonces (nonce, expires_at) VALUES (${nonce}, ${expiresAt.getTime()})
+      ON CONFLICT (nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE used_nonces.expires_at < ${t} RETURNING 1`;
+    return rows.length === 1;
   }
 
   atomically<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,6 +1,6 @@
-// The auth service's session-control metrics (DESIGN §8): leases held, sessions in
-// the inventory by state, refusals by kind, audit events stored. The gauges read what
-// refresh() last fetched: the store is asynchronous, a scrape awaits refresh first.
+// The auth service's session-control metrics: leases held, sessions in the inventory
+// by state, refusals by kind, audit events stored. The gauges read what refresh() last
+// fetched: the store is asynchronous, a scrape awaits refresh first.
 import type { Metrics } from "../platform/metrics.ts";
 import type { AuthService } from "./auth-service.ts";
 

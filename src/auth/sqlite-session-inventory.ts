@@ -68,6 +68,10 @@ export class SqliteSessionInventory implements SessionInventory {
     });
   }
 
+  nodeOf(id: string): Promise<string | undefined> {
+    return this.gate(() => this.db.query<{ node: string }, [string]>("SELECT node FROM sessions WHERE id = ?").get(id)?.node);
+  }
+
   list(q: SessionQuery): Promise<SessionRecord[]> {
     return this.gate(() => {
       const where: string[] = [];

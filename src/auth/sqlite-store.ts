@@ -3,7 +3,8 @@
 // One connection: a transaction holds the store's mutex until it ends, so statements
 // from other requests wait instead of landing inside it.
 import { Database } from "bun:sqlite";
-import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
+import { parseResource, toExternal } from "../core/resources.ts";
+import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { AsyncMutex } from "../core/async-mutex.ts";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
 import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
@@ -13,6 +14,7 @@ import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
 import { SqliteRecordingStore } from "./sqlite-recording-store.ts";
 
 const KEEP_CHANGES = 10_000;
+const NONCE_PRUNE_EVERY_MS = 5_000;
 // Stored resources were validated when written; decoding them with the epoch as
 // "now" keeps a lock whose expiry has since passed readable (it simply stops matching).
 const EPOCH = new Date(0);
@@ -24,6 +26,8 @@ CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, expires_at INTEGER NOT
 CREATE TABLE IF NOT EXISTS nodes (server_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, time TEXT NOT NULL, event TEXT NOT NULL, user TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
+CREATE TABLE IF NOT EXISTS used_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS used_nonces_expiry ON used_nonces (expires_at);
 `;
 
 export class SqliteStore implements Store {
@@ -33,6 +37,7 @@ export class SqliteStore implements Store {
   readonly semaphores: SqliteSemaphoreStore;
   readonly sessions: SqliteSessionInventory;
   readonly recordings: SqliteRecordingStore;
+  #noncePrunedAt = 0;
 
   /** Opens (creating when missing) the database at `path`; `:memory:` for tests. */
   static open(path: string): SqliteStore {
@@ -209,6 +214,20 @@ export class SqliteStore implements Store {
       const sql = `SELECT seq, data FROM events ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY time DESC, seq DESC LIMIT ?`;
       return this.#db.query<{ seq: number; data: string }, (string | number)[]>(sql).all(...args, q.limit)
         .map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: r.seq }));
+    });
+  }
+
+  useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean> {
+    return this.#gate(() => {
+      const t = now.getTime();
+      if (t - this.#noncePrunedAt >= NONCE_PRUNE_EVERY_MS) {
+        this.#noncePrunedAt = t;
+        this.#db.query("DELETE FROM used_nonces WHERE expires_at < ?").run(t);
+      }
+      // An expired row for the same nonce is replaced: it no longer proves anything.
+      const res = this.#db.query("INSERT INTO used_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE used_nonces.expires_at < ?")
+        .run(nonce, expiresAt.getTime(), t);
+      return res.changes === 1;
     });
   }
 

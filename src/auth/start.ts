@@ -1,16 +1,16 @@
 // `hostward auth start`: opens the store, makes or loads the CAs, seeds built-in
 // roles and the admin identity on first start, and serves the API and change feed.
-import { mkdirSync, existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { builtinRoles } from "../core/builtin-roles.ts";
 import { caPinFromPem } from "../core/ca-pin.ts";
 import type { AuthConfig } from "../core/config.ts";
 import { formatHostPort } from "../core/host-port.ts";
-import { DEFAULT_CLUSTER_CONFIG } from "../core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG } from "../core/resource-types.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { Metrics } from "../platform/metrics.ts";
-import { createApi } from "./api.ts";
+import { createApi, largestBody } from "./api.ts";
 import { AuthService } from "./auth-service.ts";
 import { ensureAdminIdentity } from "./admin-identity.ts";
 import { ReplayGuard } from "./replay-guard.ts";
@@ -49,18 +49,21 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const svc = new AuthService(store, cas, cfg.clusterName, caPin, log);
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
-  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }));
+  const metrics = new Metrics();
+  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage.");
+  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }));
   const sweeper = setInterval(() => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error })), 10 * 60_000);
   await seed(svc);
   const hub = new WatchHub(store, () => [cas.user.publicLine], log, svc);
   await hub.start();
   svc.hub = hub;
-  const metrics = authMetrics(svc, hub);
+  const refreshMetrics = authMetrics(metrics, svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
-  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
+  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = listenOrExplain(cfg.listen, () => Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
     port: cfg.listen.port,
+    maxRequestBodySize: largestBody(routes),
     tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
     fetch: api,
     websocket: {
@@ -75,7 +78,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const authAddr = cfg.publicAddr ?? formatHostPort({ host: cfg.listen.host === "0.0.0.0" ? "127.0.0.1" : cfg.listen.host, port });
   const adminIdentityPath = join(cfg.dataDir, "admin.identity");
   await ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: async () => { await metrics.refresh(); return metrics.registry.render(); } }) : undefined;
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: async () => { await refreshMetrics(); return metrics.render(); } }) : undefined;
   log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir, store: redactUrl(cfg.store.url) });
   return {
     svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath,
@@ -97,9 +100,8 @@ async function seed(svc: AuthService): Promise<void> {
   if (!(await s.getResource("user", "admin"))) await s.putResource({ kind: "user", name: "admin", roles: ["admin"] });
 }
 
-/** The registry, and the refresh that reads the store's figures before each scrape. */
-function authMetrics(svc: AuthService, hub: WatchHub): { registry: Metrics; refresh(): Promise<void> } {
-  const m = new Metrics();
+/** Registers the gauges on `m`; returns the refresh that reads the store's figures before each scrape. */
+function authMetrics(m: Metrics, svc: AuthService, hub: WatchHub): () => Promise<void> {
   let nodes = { online: 0, offline: 0, locked: 0 };
   let revision = 0;
   m.gauge("hostward_auth_watchers", "Agents connected to the change feed.", () => hub.size);
@@ -107,20 +109,13 @@ function authMetrics(svc: AuthService, hub: WatchHub): { registry: Metrics; refr
   m.gauge("hostward_auth_locks", "Locks in force.", () => svc.activeLocks().length);
   m.gauge("hostward_auth_revision", "Current change-feed revision.", () => revision);
   const refreshSessionControl = addSessionControlMetrics(m, svc);
-  return {
-    registry: m,
-    async refresh() {
-      const counts = { online: 0, offline: 0, locked: 0 };
-      for (const n of await svc.store.listNodes()) counts[svc.nodeState(n)]++;
-      nodes = counts;
-      revision = await svc.store.revision();
-      await refreshSessionControl();
-    },
+  return async () => {
+    const counts = { online: 0, offline: 0, locked: 0 };
+    for (const n of await svc.store.listNodes()) counts[svc.nodeState(n)]++;
+    nodes = counts;
+    revision = await svc.store.revision();
+    await refreshSessionControl();
   };
-}
-
-export function dataDirExists(cfg: AuthConfig): boolean {
-  return existsSync(cfg.dataDir);
 }
 
 /** Bun's bind error does not say which address; the operator needs to know. */

@@ -1,6 +1,6 @@
 // The auth service's storage contract, asynchronous so that a networked database can
 // implement it. SQLite and PostgreSQL implement it; both pass test/store/store-suite.ts.
-import type { Resource, ResourceKind } from "../core/resources.ts";
+import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
 import type { RecordingStore } from "../recording/recording-store.ts";
@@ -102,6 +102,12 @@ export interface Store {
   /** Idempotent by uid: returns false when the event was already stored. */
   appendEvent(e: AuditEvent): Promise<boolean>;
   listEvents(q: EventQuery): Promise<(AuditEvent & { seq: number })[]>;
+
+  /**
+   * Records a request token's nonce as used until `expiresAt`; resolves false when it
+   * was already recorded and has not expired (a replay). Expired nonces are pruned.
+   */
+  useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean>;
 
   /**
    * Runs fn as one transaction on `tx` (a view of this store): all of its writes, across

@@ -1,11 +1,11 @@
-// Session control end to end (DESIGN §5): max_sessions over a real ControlMaster
+// Session control end to end: max_sessions over a real ControlMaster
 // connection, cluster-wide max_connections leases across two agents that never
 // linger, leases gone at once after kill -9 and restart, refusal while the auth
 // service is down, leases that cannot be renewed, and max_session_ttl.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clientFor } from "../../src/ctl/identity-selection.ts";
+import { clientFor } from "../../src/platform/identity-selection.ts";
 import { ApiError } from "../../src/platform/api-client.ts";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { openLiveSession, type LiveSession } from "../helpers/live-session.ts";

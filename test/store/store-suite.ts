@@ -5,7 +5,8 @@ import { describe, expect, test } from "bun:test";
 import { guardLastAdmin } from "../../src/auth/admin-guard.ts";
 import { applySessionEvent } from "../../src/auth/session-events.ts";
 import type { Store } from "../../src/auth/store.ts";
-import { parseResource, type Lock, type Resource } from "../../src/core/resources.ts";
+import { parseResource } from "../../src/core/resources.ts";
+import type { Lock, Resource } from "../../src/core/resource-types.ts";
 import type { RecordingRecord } from "../../src/recording/recording-store.ts";
 
 export interface Backend {
@@ -134,6 +135,14 @@ export function storeSuite(name: string, backend: Backend): void {
       expect((await s.listTokens(at(11)))[0]).toEqual({ hash: "h2", expiresAt: at(600), reusable: true, createdBy: "admin", createdAt: at(1) });
     }));
 
+    test("a request nonce is used once, on every replica, until it expires", () => withStores(async (s, replicas) => {
+      const uses = await Promise.all(Array.from({ length: 12 }, (_, i) => replicas[i % replicas.length]!.useNonce("n1", at(60), at(0))));
+      expect(uses.filter(Boolean)).toHaveLength(1);
+      expect(await s.useNonce("n2", at(60), at(0))).toBe(true);
+      expect(await s.useNonce("n1", at(120), at(59))).toBe(false);
+      expect(await s.useNonce("n1", at(200), at(61))).toBe(true); // expired: it proves nothing any more
+    }));
+
     test("nodes: register, heartbeat (touch keeps what it is not given), list", () => withStores(async (s) => {
       const node = { serverId: N2, hostname: "b", addr: "10.0.0.2:3022", labels: { env: "prod" }, identityKey: "ssh-ed25519 AAAA", hostKey: "ssh-ed25519 BBBB", joinedAt: at(0), lastSeen: at(0), version: "1" };
       await s.upsertNode(node);
@@ -259,6 +268,8 @@ export function storeSuite(name: string, backend: Backend): void {
       expect(byId.s4!.state).toBe("completed");
       expect(byId.s4!.reason).toBeUndefined();
       expect((await s.sessions.counts()).states).toEqual({ lost: 1, completed: 1 });
+      expect(await s.sessions.nodeOf("s3")).toBe(N1);
+      expect(await s.sessions.nodeOf("nope")).toBeUndefined();
     }));
 
     test("filters: state, user, node, login, since", () => withStores(async (s) => {

@@ -3,6 +3,7 @@
 import type { Route, RouteContext } from "../api.ts";
 import { asBody, labels, str } from "../body-fields.ts";
 import { isHistoryHash } from "../../core/feed-history.ts";
+import { SERVER_TIME_HEADER } from "../../core/request-token.ts";
 import { forbidden, HttpError } from "../http-error.ts";
 import type { NodeRecord } from "../store.ts";
 import type { AuthService } from "../auth-service.ts";
@@ -30,7 +31,8 @@ export function nodeRoutes(): Route[] {
         if (!Number.isSafeInteger(since) || since < 0) throw new HttpError(400, "since: expected a revision number");
         const hash = ctx.url.searchParams.get("hash") ?? undefined;
         if (hash !== undefined && hash !== "" && !isHistoryHash(hash)) throw new HttpError(400, "hash: expected a history hash");
-        if (ctx.server.upgrade(ctx.req, { data: { serverId, since, hash } })) return undefined;
+        const headers = { [SERVER_TIME_HEADER]: String(ctx.svc.now().getTime()) };
+        if (ctx.server.upgrade(ctx.req, { data: { serverId, since, hash }, headers })) return undefined;
         throw new HttpError(400, "expected a WebSocket upgrade");
       },
     },
