@@ -4,23 +4,28 @@ import type { AuthContext, Connection } from "ssh2";
 import { verifySshSignature } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { AccessGuard, AccessSubject } from "./access-guard.ts";
+import { certPermissions, forwardingRefusal, type CertPermissions } from "./cert-attributes.ts";
 import { decideLogin } from "./cert-login.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { lookupOsUser, type OsUser } from "./os-user.ts";
-import { SessionChannel, type SessionOwner } from "./session-channel.ts";
+import { SessionChannel, type SessionExit, type SessionOwner } from "./session-channel.ts";
 import type { LimitHit, SessionControl } from "./session-control.ts";
-import { sendBanner, sendDisconnect } from "./ssh2-internals.ts";
+import { failChannelRequest, MAX_PACKET_BYTES, sendBanner, sendDisconnect } from "./ssh2-internals.ts";
 
 /** Like sshd's MaxAuthTries and LoginGraceTime. */
 const MAX_AUTH_ATTEMPTS = 20;
 const LOGIN_GRACE_MS = 60_000;
+/** Open session channels per connection (sshd's MaxSessions is 10); more are refused. */
+export const MAX_CHANNELS = 64;
+/** The reason recorded for sessions whose connection went away under them. */
+export const CLIENT_DISCONNECTED = "client disconnected";
 
 export interface ConnectionEvents {
   /** `limit` set: max_connections or max_sessions refused it (sessctl.limit). */
   rejected(c: SshConnection, reason: string, user: string | undefined, login: string, limit?: LimitHit): void;
   sessionRejected(c: SshConnection, reason: string, limit?: LimitHit): void;
   sessionStarted(c: SshConnection, s: SessionChannel): void;
-  sessionEnded(c: SshConnection, s: SessionChannel, exit: { code?: number; signal?: string }): void;
+  sessionEnded(c: SshConnection, s: SessionChannel, exit: SessionExit): void;
   closed(c: SshConnection): void;
 }
 
@@ -43,7 +48,12 @@ export class SshConnection {
   readonly id = crypto.randomUUID();
   subject?: AccessSubject;
   osUser?: OsUser;
+  /** What the certificate permits (PTY, forwarding, force-command); set at login. */
+  permissions?: CertPermissions;
+  /** Session channels with a program running. */
   readonly sessions = new Set<SessionChannel>();
+  /** Every open session channel, started or not. */
+  readonly #channels = new Set<SessionChannel>();
   #closed = false;
   readonly #told = new Set<string>();
   #attempts = 0;
@@ -60,10 +70,12 @@ export class SshConnection {
     });
     // Like sshd's LoginGraceTime: an unauthenticated connection does not hold a slot forever.
     this.#grace = setTimeout(() => this.subject || this.close("login grace time exceeded"), LOGIN_GRACE_MS);
-    client.on("error", (e) => env.log.debug("client error", { conn: this.id, error: e }));
+    client.on("error", (e) => this.#onError(e));
     client.on("close", () => {
       clearTimeout(this.#grace);
       this.#closed = true;
+      // ssh2 tells a session nothing when its connection drops: end each one here.
+      for (const s of this.#channels) s.disconnected(CLIENT_DISCONNECTED);
       env.events.closed(this);
     });
   }
@@ -93,6 +105,19 @@ export class SshConnection {
     this.client.end();
   }
 
+  /** ssh2 drops a connection whose packet it cannot take; say why before it does. */
+  #onError(e: Error): void {
+    this.env.log.debug("client error", { conn: this.id, error: e });
+    if (!/^Bad packet length/.test(e.message)) return;
+    const reason = `packet too large: this agent takes SSH packets of up to ${MAX_PACKET_BYTES} bytes (a command, TERM or other request this long is refused)`;
+    this.env.log.warn("connection refused", { conn: this.id, user: this.user, client: this.clientAddr.ip, reason });
+    try {
+      sendDisconnect(this.client, `hostward: ${reason}`);
+    } catch {
+      // socket already gone
+    }
+  }
+
   #authenticate(ctx: AuthContext): void {
     if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
     const login = ctx.username;
@@ -109,16 +134,17 @@ export class SshConnection {
     if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
       return this.#refuse(ctx, "signature does not verify with the certified key", decision.subject.user, login);
     }
-    void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId);
+    void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId, certPermissions(decision.cert));
   }
 
   /** Session control last (it may take a max_connections lease): ssh2 lets us answer later. */
-  async #admit(ctx: AuthContext, subject: AccessSubject, osUser: OsUser, keyId: string): Promise<void> {
+  async #admit(ctx: AuthContext, subject: AccessSubject, osUser: OsUser, keyId: string, permissions: CertPermissions): Promise<void> {
     const refusal = await this.env.control.admitConnection(this, subject);
     if (this.#closed) return;
     if (refusal) return this.#refuse(ctx, refusal.reason, subject.user, subject.login, refusal.limit);
     this.subject = subject;
     this.osUser = osUser;
+    this.permissions = permissions;
     this.env.log.info("login", { conn: this.id, user: subject.user, login: subject.login, client: this.clientAddr.ip, key_id: keyId });
     ctx.accept();
   }
@@ -135,11 +161,17 @@ export class SshConnection {
   }
 
   #ready(): void {
-    const { osUser, subject } = this;
-    if (!osUser || !subject) return void this.client.end();
-    this.client.on("session", (accept) => {
-      new SessionChannel(accept(), {
-        user: subject.user, login: subject.login, osUser,
+    const { osUser, subject, permissions } = this;
+    if (!osUser || !subject || !permissions) return void this.client.end();
+    this.client.on("session", (accept, reject) => {
+      if (this.#channels.size >= MAX_CHANNELS) {
+        this.env.log.warn("session channel refused", { conn: this.id, user: subject.user, reason: `more than ${MAX_CHANNELS} open session channels` });
+        return reject();
+      }
+      const session = accept();
+      const channel = new SessionChannel(session, {
+        user: subject.user, login: subject.login, osUser, permissions,
+        failRequest: (sess) => failChannelRequest(this.client, sess),
         sshConnection: `${this.clientAddr.ip} ${this.clientAddr.port} ${this.env.localAddr.ip} ${this.env.localAddr.port}`,
         switchUser: this.env.runningAsRoot,
         log: this.env.log,
@@ -156,9 +188,22 @@ export class SshConnection {
           this.env.events.sessionEnded(this, s, exit);
         },
       });
+      this.#channels.add(channel);
+      session.once("close", () => this.#channels.delete(channel));
     });
-    this.client.on("tcpip", (_accept, reject) => reject());
-    this.client.on("request", (_accept, reject) => reject?.());
+    this.client.on("tcpip", (_accept, reject) => this.#refuseForwarding("port", "direct-tcpip", reject));
+    this.client.on("openssh.streamlocal", (_accept, reject) => this.#refuseForwarding("port", "direct-streamlocal", reject));
+    this.client.on("request", (_accept, reject, name: string) => {
+      if (name === "tcpip-forward" || name === "streamlocal-forward@openssh.com") return this.#refuseForwarding("port", name, reject);
+      reject?.();
+    });
+  }
+
+  /** Forwarding is refused by the certificate first (forwardingRefusal), else as not offered here. */
+  #refuseForwarding(kind: "port", what: string, reject?: () => void): void {
+    const reason = (this.permissions && forwardingRefusal(this.permissions, kind)) ?? "forwarding is not available on this agent";
+    this.env.log.info("forwarding refused", { conn: this.id, user: this.user, request: what, reason });
+    reject?.();
   }
 
   #admitSession(subject: AccessSubject): string | undefined {
