@@ -1,19 +1,14 @@
 #!/usr/bin/env bun
 // hostward's single entry point: dispatches to the auth service, the agent, the
 // operator CLI and the dev cluster, and turns errors into one line and an exit code.
-import { parseArgs } from "node:util";
-import { parseAgentConfig, parseAuthConfig } from "./core/config.ts";
+// Each command's modules are loaded when it runs (dynamic import), so `version` or
+// `ctl get` never evaluates the agent, the player's terminal emulator, the S3 client
+// or the X.509 library; the compiled binary bundles them but defers their evaluation.
 import { ValidationError } from "./core/validation-error.ts";
-import { startAgent } from "./agent/start.ts";
-import { startAuth } from "./auth/start.ts";
-import { runCtl } from "./ctl/ctl.ts";
-import { runLogin } from "./ctl/login.ts";
-import { CliError, usage } from "./ctl/ctl-error.ts";
-import { runDev } from "./dev/dev.ts";
-import { runPlay } from "./recording/play-command.ts";
-import { ApiError } from "./platform/api-client.ts";
-import { loadConfig } from "./platform/config-file.ts";
-import { gitCommit, VERSION } from "./version.ts";
+import { CliError, usage } from "./platform/cli-error.ts";
+import { ApiError } from "./platform/api-error.ts";
+import { stopOnSignal } from "./platform/stop-on-signal.ts";
+import { gitCommit, VERSION } from "./platform/version.ts";
 
 const USAGE = `usage: hostward COMMAND
   auth start [--config FILE]     run the auth service (control plane)
@@ -29,10 +24,10 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case "auth": return serve(rest, "auth");
     case "agent": return serve(rest, "agent");
-    case "ctl": return runCtl(rest, process.env);
-    case "login": return runLogin(rest, process.env);
-    case "dev": return runDev(rest);
-    case "play": return runPlay(rest, process.env);
+    case "ctl": return (await import("./ctl/ctl.ts")).runCtl(rest, process.env);
+    case "login": return (await import("./ctl/login.ts")).runLogin(rest, process.env);
+    case "dev": return (await import("./dev/dev.ts")).runDev(rest);
+    case "play": return (await import("./recording/play-command.ts")).runPlay(rest, process.env);
     case "version":
     case "--version":
       return void console.log(`hostward ${VERSION} (commit ${gitCommit()}, bun ${Bun.version})`);
@@ -48,30 +43,23 @@ async function main(argv: string[]): Promise<void> {
 async function serve(args: string[], which: "auth" | "agent"): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== "start") throw usage(`usage: hostward ${which} start [--config FILE]`);
-  const { values } = parseFlags(rest);
+  const { values } = await parseFlags(rest);
+  const [{ loadConfig }, { parseAgentConfig, parseAuthConfig }] = await Promise.all([
+    import("./platform/config-file.ts"), import("./core/config.ts"),
+  ]);
   const running = which === "auth"
-    ? await startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig))
-    : await startAgent(loadConfig(values.config, "/etc/hostward/agent.toml", parseAgentConfig));
+    ? await (await import("./auth/start.ts")).startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig))
+    : await (await import("./agent/start.ts")).startAgent(loadConfig(values.config, "/etc/hostward/agent.toml", parseAgentConfig));
   stopOnSignal(() => running.stop());
 }
 
-function parseFlags(args: string[]) {
+async function parseFlags(args: string[]) {
+  const { parseArgs } = await import("node:util");
   try {
     return parseArgs({ args, options: { config: { type: "string", short: "c" } }, strict: true });
   } catch (e) {
     throw usage((e as Error).message);
   }
-}
-
-export function stopOnSignal(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = () => {
-    if (stopping) return;
-    stopping = true;
-    stop().finally(() => process.exit(0));
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
 }
 
 function exitWith(e: unknown): never {

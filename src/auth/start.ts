@@ -1,16 +1,16 @@
 // `hostward auth start`: opens the store, makes or loads the CAs, seeds built-in
 // roles and the admin identity on first start, and serves the API and change feed.
-import { mkdirSync, existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { builtinRoles } from "../core/builtin-roles.ts";
 import { caPinFromPem } from "../core/ca-pin.ts";
 import type { AuthConfig } from "../core/config.ts";
 import { formatHostPort } from "../core/host-port.ts";
-import { DEFAULT_CLUSTER_CONFIG } from "../core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG } from "../core/resource-types.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { Metrics } from "../platform/metrics.ts";
-import { createApi } from "./api.ts";
+import { createApi, largestBody } from "./api.ts";
 import { AuthService } from "./auth-service.ts";
 import { ensureAdminIdentity } from "./admin-identity.ts";
 import { ReplayGuard } from "./replay-guard.ts";
@@ -56,10 +56,11 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
-  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() }, log);
+  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = listenOrExplain(cfg.listen, () => Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
     port: cfg.listen.port,
+    maxRequestBodySize: largestBody(routes),
     tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
     fetch: api,
     websocket: {
@@ -107,10 +108,6 @@ function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
   m.gauge("hostward_auth_revision", "Current change-feed revision.", () => svc.store.revision());
   addSessionControlMetrics(m, svc);
   return m;
-}
-
-export function dataDirExists(cfg: AuthConfig): boolean {
-  return existsSync(cfg.dataDir);
 }
 
 /** Bun's bind error does not say which address; the operator needs to know. */
