@@ -21,6 +21,7 @@ export function certAttributes(cert: SshCertificate): Pick<AccessAttributes, "de
  * The certificate's restrictions, as sshd reads them: an extension's presence grants,
  * its absence denies (a certificate with no extensions gets no PTY and no forwarding).
  * `forceCommand` replaces whatever the client asks to run (shell, exec or subsystem).
+ * portForwarding/agentForwarding are what core/forward-policy.ts checks (CertForwardPermits).
  * `x11Forwarding` and `userRc` are read but never granted here: the agent has no X11
  * forwarding and never runs ~/.ssh/rc.
  */
@@ -44,16 +45,6 @@ export function certPermissions(cert: SshCertificate): CertPermissions {
     userRc: has("permit-user-rc"),
     ...(force !== undefined ? { forceCommand: force } : {}),
   };
-}
-
-/** What a client may ask to forward: TCP and Unix sockets both ways, or its SSH agent. */
-export type ForwardingKind = "port" | "agent";
-
-/** The one check for forwarding requests: a refusal message, or undefined when the certificate permits it. */
-export function forwardingRefusal(perms: CertPermissions, kind: ForwardingKind): string | undefined {
-  if (kind === "port" && !perms.portForwarding) return "port forwarding is not permitted by your certificate (permit-port-forwarding)";
-  if (kind === "agent" && !perms.agentForwarding) return "agent forwarding is not permitted by your certificate (permit-agent-forwarding)";
-  return undefined;
 }
 
 export const X11_REFUSAL = "X11 forwarding is not supported by this agent";

@@ -5,7 +5,7 @@
 import type { Session, ServerChannel } from "ssh2";
 import type { Subprocess } from "bun";
 import type { Logger } from "../platform/logger.ts";
-import { forwardingRefusal, PTY_REFUSAL, X11_REFUSAL, type CertPermissions } from "./cert-attributes.ts";
+import { PTY_REFUSAL, X11_REFUSAL, type CertPermissions } from "./cert-attributes.ts";
 import { acceptsEnv, loginArgv, loginCwd, loginEnv, sftpServerPath, type LoginSpec } from "./login-process.ts";
 import type { OsUser } from "./os-user.ts";
 import { openPty, type Pty } from "./pty.ts";
@@ -26,8 +26,10 @@ export interface SessionOwner {
   record?(s: SessionChannel): { tap?: SessionTap; notice?: string; refusal?: string };
   /** Answers a request ssh2 can no longer reject itself (a second shell/exec on a running session). */
   failRequest(session: Session): void;
-  /** Agent forwarding for this session, once the certificate permits it; absent = not offered. */
-  agentForwarding?(s: SessionChannel): boolean;
+  /** Agent forwarding (-A) asked on this session: the socket, or why not (src/agent/forwarding). */
+  agentForward?(): Promise<{ path: string } | { refusal: string }>;
+  /** Lines for the session's stderr before it starts (refused forwards that had no channel). */
+  notices?(): string[];
 }
 
 /** How a session ended; `cut` when the agent (not the program) ended it, and why. */
@@ -72,6 +74,7 @@ export class SessionChannel {
   #cut?: string;
   /** Refusals of pre-start requests, told on stderr when the program starts (OpenSSH shows no reason). */
   readonly #notices: string[] = [];
+  #agent?: Promise<{ path: string } | { refusal: string }>;
 
   constructor(session: Session, private readonly owner: SessionOwner) {
     session.on("pty", (accept, reject, info) => {
@@ -100,10 +103,9 @@ export class SessionChannel {
     });
     session.on("x11", (_accept, reject) => this.#refuse(reject, X11_REFUSAL));
     session.on("auth-agent", (accept, reject) => {
-      const refusal = forwardingRefusal(owner.permissions, "agent");
-      if (refusal) return this.#refuse(reject, refusal);
-      if (owner.agentForwarding?.(this)) return accept?.();
-      this.#refuse(reject, "agent forwarding is not available on this agent");
+      if (!this.owner.agentForward || this.#stream) return void reject?.();
+      this.#agent ??= this.owner.agentForward();
+      accept?.();
     });
     // One program per channel: a second shell/exec/subsystem is answered with a failure.
     const once = (reject?: () => void) => (reject ? () => (this.#stream ? owner.failRequest(session) : reject()) : undefined);
@@ -129,13 +131,18 @@ export class SessionChannel {
     return this.#tap !== undefined;
   }
 
-  /** Writes a last line to the user (stderr), closes the channel and ends the program; `reason` is what the records say. */
+  /**
+   * Writes a last line to the user and closes the channel: on a PTY it is framed by
+   * CR LF on the terminal itself (the shell may have left the cursor mid-line); an
+   * exec session gets it as one line on stderr. Ends the program; `reason` is what the records say.
+   */
   terminate(message: string, reason = message.replace(/^hostward: /, "")): void {
     const s = this.#stream;
     if (!s || this.#closed) return;
     this.#cut ??= reason;
     try {
-      s.stderr.write(`\r\n${message}\r\n`);
+      if (this.#pty) s.write(`\r\n${message}\r\n`);
+      else s.stderr.write(`${message}\n`);
       s.exit(255);
       s.end();
     } catch {
@@ -170,7 +177,7 @@ export class SessionChannel {
       const rec = this.owner.record(this);
       refusal = rec.refusal;
       this.#tap = rec.tap;
-      if (rec.notice && !refusal) this.#notices.push(rec.notice.replace(/^hostward: /, ""));
+      if (rec.notice && !refusal) (this.#pty ? stream : stream.stderr).write(rec.notice + "\r\n");
     }
     if (refusal) {
       stream.stderr.write(refusal + "\r\n");
@@ -178,7 +185,6 @@ export class SessionChannel {
       stream.end();
       return;
     }
-    for (const n of this.#notices) (this.#pty ? stream : stream.stderr).write(`hostward: ${n}\r\n`);
     this.#run(stream, run).catch((e) => {
       this.owner.log.error("session failed", { session: this.id, error: e as Error });
       try { stream.exit(255); stream.end(); } catch { /* already closed */ }
@@ -195,9 +201,14 @@ export class SessionChannel {
   }
 
   async #run(stream: ServerChannel, run: LoginSpec["run"]): Promise<void> {
+    const agent = await this.#agent;
+    const notices = [...this.#notices, ...(this.owner.notices?.() ?? []), ...(agent && "refusal" in agent ? [agent.refusal] : [])];
+    for (const n of notices) (this.#pty ? stream : stream.stderr).write(`hostward: ${n}${this.#pty ? "\r\n" : "\n"}`);
+    if (this.#closed) return;
     const spec: LoginSpec = {
       user: this.owner.osUser, run, pty: this.#pty, clientEnv: this.#env, originalCommand: this.originalCommand,
       sshConnection: this.owner.sshConnection, switchUser: this.owner.switchUser,
+      ...(agent && "path" in agent ? { agentSocket: agent.path } : {}),
     };
     this.owner.started(this);
     const status = this.#pty ? await this.#runPty(stream, spec, this.#pty) : await this.#runPipes(stream, spec);

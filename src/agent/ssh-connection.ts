@@ -4,8 +4,11 @@ import type { AuthContext, Connection } from "ssh2";
 import { verifySshSignature } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { AccessGuard, AccessSubject } from "./access-guard.ts";
-import { certPermissions, forwardingRefusal, type CertPermissions } from "./cert-attributes.ts";
+import { certPermissions, type CertPermissions } from "./cert-attributes.ts";
 import { decideLogin } from "./cert-login.ts";
+import type { CertForwardPermits } from "../core/forward-policy.ts";
+import { ConnectionForwards } from "./forwarding/connection-forwards.ts";
+import type { ForwardingEnv } from "./forwarding/forward-types.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { lookupOsUser, type OsUser } from "./os-user.ts";
 import { SessionChannel, type SessionExit, type SessionOwner } from "./session-channel.ts";
@@ -42,6 +45,8 @@ export interface ConnectionEnv {
   control: SessionControl;
   /** Session recording (src/recording); absent = nothing is recorded. */
   record?(c: SshConnection, s: SessionChannel, subject: AccessSubject): ReturnType<NonNullable<SessionOwner["record"]>>;
+  /** Port, socket and agent forwarding (src/agent/forwarding); absent = all refused. */
+  forwarding?: ForwardingEnv;
 }
 
 export class SshConnection {
@@ -50,6 +55,9 @@ export class SshConnection {
   osUser?: OsUser;
   /** What the certificate permits (PTY, forwarding, force-command); set at login. */
   permissions?: CertPermissions;
+  /** What the certificate permits beyond the login (forwarding): the same, as forwarding reads it. */
+  permits: CertForwardPermits = { portForwarding: false, agentForwarding: false };
+  #forwards?: ConnectionForwards;
   /** Session channels with a program running. */
   readonly sessions = new Set<SessionChannel>();
   /** Every open session channel, started or not. */
@@ -74,6 +82,7 @@ export class SshConnection {
     client.on("close", () => {
       clearTimeout(this.#grace);
       this.#closed = true;
+      this.#forwards?.close();
       // ssh2 tells a session nothing when its connection drops: end each one here.
       for (const s of this.#channels) s.disconnected(CLIENT_DISCONNECTED);
       env.events.closed(this);
@@ -96,7 +105,7 @@ export class SshConnection {
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.sessions) s.terminate(reason);
+    for (const s of this.sessions) s.terminate(`hostward: ${reason}`);
     try {
       sendDisconnect(this.client, reason);
     } catch {
@@ -134,7 +143,9 @@ export class SshConnection {
     if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
       return this.#refuse(ctx, "signature does not verify with the certified key", decision.subject.user, login);
     }
-    void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId, certPermissions(decision.cert));
+    const permissions = certPermissions(decision.cert);
+    this.permits = permissions;
+    void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId, permissions);
   }
 
   /** Session control last (it may take a max_connections lease): ssh2 lets us answer later. */
@@ -163,6 +174,8 @@ export class SshConnection {
   #ready(): void {
     const { osUser, subject, permissions } = this;
     if (!osUser || !subject || !permissions) return void this.client.end();
+    const forwarding = this.env.forwarding;
+    if (forwarding) this.#forwards = new ConnectionForwards({ id: this.id, client: this.client, subject, osUser, permits: this.permits }, forwarding);
     this.client.on("session", (accept, reject) => {
       if (this.#channels.size >= MAX_CHANNELS) {
         this.env.log.warn("session channel refused", { conn: this.id, user: subject.user, reason: `more than ${MAX_CHANNELS} open session channels` });
@@ -177,6 +190,8 @@ export class SshConnection {
         log: this.env.log,
         admit: () => this.#admitSession(subject),
         record: this.env.record && ((s) => this.env.record!(this, s, subject)),
+        agentForward: this.#forwards && (() => this.#forwards!.agentSocket()),
+        notices: () => this.#forwards?.takeNotices() ?? [],
         started: (s) => {
           this.sessions.add(s);
           this.env.control.sessionStarted(this, s, subject);
@@ -191,19 +206,10 @@ export class SshConnection {
       this.#channels.add(channel);
       session.once("close", () => this.#channels.delete(channel));
     });
-    this.client.on("tcpip", (_accept, reject) => this.#refuseForwarding("port", "direct-tcpip", reject));
-    this.client.on("openssh.streamlocal", (_accept, reject) => this.#refuseForwarding("port", "direct-streamlocal", reject));
-    this.client.on("request", (_accept, reject, name: string) => {
-      if (name === "tcpip-forward" || name === "streamlocal-forward@openssh.com") return this.#refuseForwarding("port", name, reject);
-      reject?.();
-    });
-  }
-
-  /** Forwarding is refused by the certificate first (forwardingRefusal), else as not offered here. */
-  #refuseForwarding(kind: "port", what: string, reject?: () => void): void {
-    const reason = (this.permissions && forwardingRefusal(this.permissions, kind)) ?? "forwarding is not available on this agent";
-    this.env.log.info("forwarding refused", { conn: this.id, user: this.user, request: what, reason });
-    reject?.();
+    if (!forwarding) {
+      this.client.on("tcpip", (_accept, reject) => reject());
+      this.client.on("request", (_accept, reject) => reject?.());
+    }
   }
 
   #admitSession(subject: AccessSubject): string | undefined {
