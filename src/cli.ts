@@ -11,6 +11,8 @@ import { runLogin } from "./ctl/login.ts";
 import { CliError, usage } from "./ctl/ctl-error.ts";
 import { runDev } from "./dev/dev.ts";
 import { runPlay } from "./recording/play-command.ts";
+import { runWeb } from "./ctl/web-signin.ts";
+import { webConsole } from "./web/console.ts";
 import { ApiError } from "./platform/api-client.ts";
 import { loadConfig } from "./platform/config-file.ts";
 import { gitCommit, VERSION } from "./version.ts";
@@ -20,6 +22,7 @@ const USAGE = `usage: hostward COMMAND
   agent start [--config FILE]    run the node agent
   ctl ...                        operator commands (hostward ctl for the list)
   login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
+  web [--identity FILE] [--no-browser]   a one-time sign-in link to the web console (opened in $BROWSER)
   play SESSION|FILE [--format pty|json|text|asciicast]   play back or export a recording
   dev [--dir .hostward]          a whole cluster on this machine for a first look
   version                        print version, commit and Bun version`;
@@ -33,6 +36,7 @@ async function main(argv: string[]): Promise<void> {
     case "login": return runLogin(rest, process.env);
     case "dev": return runDev(rest);
     case "play": return runPlay(rest, process.env);
+    case "web": return runWeb(rest, process.env);
     case "version":
     case "--version":
       return void console.log(`hostward ${VERSION} (commit ${gitCommit()}, bun ${Bun.version})`);
@@ -50,7 +54,7 @@ async function serve(args: string[], which: "auth" | "agent"): Promise<void> {
   if (sub !== "start") throw usage(`usage: hostward ${which} start [--config FILE]`);
   const { values } = parseFlags(rest);
   const running = which === "auth"
-    ? await startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig))
+    ? await startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig), undefined, [webConsole()])
     : await startAgent(loadConfig(values.config, "/etc/hostward/agent.toml", parseAgentConfig));
   stopOnSignal(() => running.stop());
 }

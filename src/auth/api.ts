@@ -39,14 +39,17 @@ export interface Route {
   handler: Handler;
 }
 
-export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger) {
+/** Who is calling: by default the request's signed token; the web console passes its session cookie's person. */
+export type Identify = (req: Request, raw: Uint8Array) => Caller | Promise<Caller>;
+
+export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger, identify: Identify = (req, raw) => authenticate(req, raw, authDeps)) {
   const compiled = routes.map((r) => ({ ...r, re: compilePath(r.path) }));
   return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
     const url = new URL(req.url);
     try {
       const { route, params } = match(compiled, req.method, url.pathname);
       const raw = new Uint8Array(await readBody(req, route.maxBody ?? MAX_BODY));
-      const caller = route.public ? (undefined as unknown as Caller) : authenticate(req, raw, authDeps);
+      const caller = route.public ? (undefined as unknown as Caller) : await identify(req, raw);
       const ctx: RouteContext = {
         req, url, params, body: route.rawBody ? undefined : parseJson(raw), raw, caller, svc, server,
         authorize: (resource, verb) => authorizeCaller(caller, resource, verb, svc),

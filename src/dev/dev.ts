@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../platform/fs-atomic.ts";
 import { createLogger } from "../platform/logger.ts";
 import { stopOnSignal } from "../cli.ts";
 import { devSshConfig } from "./ssh-config.ts";
+import { webConsole } from "../web/console.ts";
 
 const DEV_ROLE = "dev-login";
 const CERT_TTL = ms(12 * 3600 * 1000);
@@ -24,7 +25,9 @@ export async function runDev(args: string[]): Promise<void> {
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = createLogger(opts.logLevel);
-  const auth = await startAuth(parseAuthConfig({ data_dir: join(dir, "auth"), listen: `127.0.0.1:${opts.authPort}`, log_level: opts.logLevel }, "dev"), log.child({ component: "auth" }));
+  const auth = await startAuth(parseAuthConfig({
+    data_dir: join(dir, "auth"), listen: `127.0.0.1:${opts.authPort}`, log_level: opts.logLevel, web: { listen: `127.0.0.1:${opts.webPort}` },
+  }, "dev"), log.child({ component: "auth" }), [webConsole()]);
   copyFileSync(auth.adminIdentityPath, join(dir, "admin.identity"));
   const login = currentOsUser()?.name;
   if (!login) throw new Error("cannot find the current OS user in the passwd database");
@@ -50,6 +53,7 @@ export async function runDev(args: string[]): Promise<void> {
   const identity = dir === resolve(".hostward") ? "" : ` --identity ${shown}/admin.identity`;
   console.log(`ctl acts as the cluster's admin: ${ctlCommand()}${identity} status`);
   console.log(`Log in with:\n\n  ssh -F ${shown}/ssh_config node\n`);
+  console.log(`Web console: ${auth.addonUrls[0]} (sign in with: ${ctlCommand().replace(/ ctl$/, " web")}${identity})`);
   console.log("Ctrl-C stops everything.");
   stopOnSignal(async () => {
     await agent.stop();
@@ -60,12 +64,13 @@ export async function runDev(args: string[]): Promise<void> {
 function devOptions(args: string[]) {
   try {
     const { values } = parseArgs({ args, strict: true, options: {
-      dir: { type: "string" }, "auth-port": { type: "string" }, "ssh-port": { type: "string" }, "log-level": { type: "string" },
+      dir: { type: "string" }, "auth-port": { type: "string" }, "web-port": { type: "string" }, "ssh-port": { type: "string" }, "log-level": { type: "string" },
     } });
     return {
       dir: values.dir ?? ".hostward",
       authPort: port(values["auth-port"] ?? "3025", "--auth-port"),
       sshPort: port(values["ssh-port"] ?? "3022", "--ssh-port"),
+      webPort: port(values["web-port"] ?? "3080", "--web-port"),
       logLevel: (values["log-level"] ?? "warn") as "debug" | "info" | "warn" | "error",
     };
   } catch (e) {
