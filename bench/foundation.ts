@@ -10,7 +10,6 @@ import { hostwardCommand } from "./hostward-build.ts";
 import { recordingOff, startHostward, type HostwardCluster } from "./hostward-cluster.ts";
 import { loginName } from "./login-name.ts";
 import { machineInfo } from "./machine-info.ts";
-import { runCaptured } from "./run-captured.ts";
 import { loginMs, negotiated, streamThroughput, type SshTarget, type StreamResult } from "./ssh-client.ts";
 import { ensureSshd, startSshd, type Sshd } from "./sshd.ts";
 

@@ -39,7 +39,7 @@ export async function measureLockCheck(): Promise<LockCheckResult> {
     const view = new ClusterView(db);
     const resources = [...baseResources(), ..._locks()];
     const t0 = performance.now();
-    view.applySnapshot(1, resources, [], new Date());
+    view.applySnapshot(1, "", resources, [], new Date());
     const snapshotApplyMs = performance.now() - t0;
     db.close();
     // Start again from the cache, as an agent restarting during an outage would.

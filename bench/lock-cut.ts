@@ -4,7 +4,7 @@
 // ssh client has exited.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clientFor } from "../src/ctl/identity-selection.ts";
+import { clientFor } from "../src/platform/identity-selection.ts";
 import type { ApiClient } from "../src/platform/api-client.ts";
 import { TestCluster, type Agent, type SshUser } from "../test/helpers/cluster.ts";
 import { run } from "../test/helpers/process.ts";

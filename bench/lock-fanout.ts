@@ -4,7 +4,7 @@
 // auth service's RSS and CPU time before joins, with every feed open, and after the locks.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clientFor } from "../src/ctl/identity-selection.ts";
+import { clientFor } from "../src/platform/identity-selection.ts";
 import { readIdentity } from "../src/platform/identity-file.ts";
 import { TestCluster } from "../test/helpers/cluster.ts";
 import { procUsage, type ProcUsage } from "./proc-usage.ts";

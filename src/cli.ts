@@ -8,14 +8,15 @@ import { startAgent } from "./agent/start.ts";
 import { startAuth } from "./auth/start.ts";
 import { runCtl } from "./ctl/ctl.ts";
 import { runLogin } from "./ctl/login.ts";
-import { CliError, usage } from "./ctl/ctl-error.ts";
+import { CliError, usage } from "./platform/cli-error.ts";
 import { runDev } from "./dev/dev.ts";
 import { runPlay } from "./recording/play-command.ts";
 import { runWeb } from "./ctl/web-signin.ts";
 import { webConsole } from "./web/console.ts";
 import { ApiError } from "./platform/api-client.ts";
 import { loadConfig } from "./platform/config-file.ts";
-import { gitCommit, VERSION } from "./version.ts";
+import { stopOnSignal } from "./platform/stop-on-signal.ts";
+import { gitCommit, VERSION } from "./platform/version.ts";
 
 const USAGE = `usage: hostward COMMAND
   auth start [--config FILE]     run the auth service (control plane)
@@ -65,17 +66,6 @@ function parseFlags(args: string[]) {
   } catch (e) {
     throw usage((e as Error).message);
   }
-}
-
-export function stopOnSignal(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = () => {
-    if (stopping) return;
-    stopping = true;
-    stop().finally(() => process.exit(0));
-  };
-  process.on("SIGINT", handler);
-  process.on("SIGTERM", handler);
 }
 
 function exitWith(e: unknown): never {

@@ -3,7 +3,7 @@
 // at each new session channel, and again whenever the view changes or goes stale.
 import { lockingModeFor } from "../core/access-policy.ts";
 import { lockMessage, type AccessAttributes } from "../core/lock-match.ts";
-import type { Lock, Role } from "../core/resources.ts";
+import type { Lock, Role } from "../core/resource-types.ts";
 import type { ClusterView } from "./cluster-view.ts";
 
 export interface AccessSubject {

@@ -4,18 +4,23 @@ import { refusalKind } from "../core/refusal-kind.ts";
 import { Metrics } from "../platform/metrics.ts";
 import type { AccessGuard } from "./access-guard.ts";
 import type { AuditOutbox } from "./audit-outbox.ts";
+import type { AuthClock } from "./auth-clock.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { ConnectionLeases } from "./connection-leases.ts";
+import type { FeedClient } from "./feed-client.ts";
 import type { SshServer } from "./ssh-server.ts";
 
-export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases }) {
+export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases; feed: FeedClient; clock: AuthClock }) {
   const registry = new Metrics();
   const count = registry.counter("hostward_agent_rejections_total", "Refused logins and session channels, by reason.");
+  const rewinds = registry.counter("hostward_agent_feed_rewinds_total", "Snapshots older than the view: the auth service's history went back (a database restore or a failover).");
+  deps.feed.onRewind = () => rewinds();
   const { ssh, view, outbox, guard, leases } = deps;
   registry.gauge("hostward_agent_connections", "Live SSH connections.", () => ssh.connections.size);
   registry.gauge("hostward_agent_sessions", "Live session channels.", () => [...ssh.connections].reduce((n, c) => n + c.sessions.size, 0));
   registry.gauge("hostward_agent_leases", "max_connections leases this agent holds (one per limited live connection).", () => leases.size);
-  registry.gauge("hostward_agent_lock_view_age_seconds", "Seconds since the lock view last synced (-1: never).", () => view.lastSyncedAt ? (Date.now() - view.lastSyncedAt.getTime()) / 1000 : -1);
+  registry.gauge("hostward_agent_lock_view_age_seconds", "Seconds since the lock view last synced (-1: never).", () => view.lastSyncedAt ? (deps.clock.now() - view.lastSyncedAt.getTime()) / 1000 : -1);
+  registry.gauge("hostward_agent_clock_offset_seconds", "How far this node's clock is ahead of the auth service's (negative: behind), measured on every API answer.", () => deps.clock.skewMs / 1000);
   registry.gauge("hostward_agent_lock_view_stale", "1 when the lock view is older than lock_max_staleness.", () => (guard.isStale() ? 1 : 0));
   registry.gauge("hostward_agent_locks", "Locks held in the view.", () => view.locks.size);
   registry.gauge("hostward_agent_view_revision", "Change-feed revision the view holds (compare with the auth service's).", () => view.rev);

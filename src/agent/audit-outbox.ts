@@ -26,7 +26,9 @@ export class AuditOutbox {
   #retryMs = IDLE_MS;
   #shipping = false;
 
-  constructor(private readonly db: Database, private readonly api: ApiClient, private readonly serverId: string, private readonly log: Logger) {
+  constructor(private readonly db: Database, private readonly api: ApiClient, private readonly serverId: string, private readonly log: Logger,
+    /** Event times are the auth service's, so events sort where they happened whatever this node's clock says. */
+    private readonly now: () => Date = () => new Date()) {
     db.exec("CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, data TEXT NOT NULL)");
     // Events the auth service refused as malformed: kept for inspection, never retried forever.
     db.exec("CREATE TABLE IF NOT EXISTS outbox_refused (seq INTEGER PRIMARY KEY, data TEXT NOT NULL, error TEXT NOT NULL)");
@@ -38,7 +40,7 @@ export class AuditOutbox {
 
   /** Several events in one transaction: one disk flush however many. */
   emitMany(all: AuditFields[]): void {
-    const time = new Date().toISOString();
+    const time = this.now().toISOString();
     const insert = this.db.query("INSERT INTO outbox (data) VALUES (?)");
     this.db.transaction(() => {
       for (const fields of all) insert.run(JSON.stringify({ uid: randomUUID(), time, server_id: this.serverId, proto: "ssh", ...truncated(fields) }));

@@ -1,7 +1,8 @@
 // The agent's in-memory view of the cluster (roles, users, locks, cluster_config,
 // user CA keys), fed by the change feed and mirrored to the SQLite cache.
 import { LockIndex } from "../core/lock-index.ts";
-import { DEFAULT_CLUSTER_CONFIG, parseResource, type ClusterConfig, type Resource, type Role, type User } from "../core/resources.ts";
+import { parseResource } from "../core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG, type ClusterConfig, type Resource, type Role, type User } from "../core/resource-types.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import type { ViewDb, ViewWrite } from "./view-db.ts";
 
@@ -14,6 +15,8 @@ export interface FeedChange {
   kind: string;
   name: string;
   resource?: Record<string, unknown>;
+  /** The history hash after this change. */
+  hash?: string;
 }
 
 export class ClusterView {
@@ -23,12 +26,15 @@ export class ClusterView {
   clusterConfig: ClusterConfig = DEFAULT_CLUSTER_CONFIG;
   userCaKeys: Uint8Array[] = [];
   rev = 0;
+  /** The feed's history hash at `rev`: sent back on reconnect so a restored auth store is caught. */
+  revHash = "";
   lastSyncedAt?: Date;
   readonly #listeners = new Set<() => void>();
 
   constructor(private readonly db: ViewDb) {
     const stored = db.load();
     this.rev = stored.rev;
+    this.revHash = stored.revHash;
     this.lastSyncedAt = stored.lastSyncedAt;
     this.#setCaKeys(stored.userCaKeys);
     for (const obj of stored.resources) this.#put(decode(obj));
@@ -44,25 +50,26 @@ export class ClusterView {
   }
 
   /** Replaces everything. Every resource is decoded before anything changes. */
-  applySnapshot(rev: number, resources: Record<string, unknown>[], userCaKeys: string[], at: Date): void {
+  applySnapshot(rev: number, revHash: string, resources: Record<string, unknown>[], userCaKeys: string[], at: Date): void {
     const decoded = resources.map(decode);
     this.#setCaKeys(userCaKeys);
-    this.db.write({ rev, userCaKeys, replace: true, syncedAt: at, deletes: [], puts: decoded.map((r, i) => ({ kind: r.kind, name: r.name, data: resources[i]! })) });
+    this.db.write({ rev, revHash, userCaKeys, replace: true, syncedAt: at, deletes: [], puts: decoded.map((r, i) => ({ kind: r.kind, name: r.name, data: resources[i]! })) });
     this.roles.clear();
     this.users.clear();
     this.locks = new LockIndex();
     this.clusterConfig = DEFAULT_CLUSTER_CONFIG;
     for (const r of decoded) this.#put(r);
-    this.#commit(rev, at);
+    this.#commit(rev, revHash, at);
   }
 
   /** Applies changes in order; a malformed one throws before anything is applied. */
-  applyChanges(changes: FeedChange[], userCaKeys: string[] | undefined, at: Date, rev?: number): void {
+  applyChanges(changes: FeedChange[], userCaKeys: string[] | undefined, at: Date, head?: { rev: number; hash: string }): void {
     const decoded = changes.map((c) => ({ c, r: c.op === "put" ? decode(c.resource) : undefined }));
-    const newRev = rev ?? changes.at(-1)?.rev ?? this.rev;
+    const newRev = head?.rev ?? changes.at(-1)?.rev ?? this.rev;
+    const newHash = head?.hash ?? changes.at(-1)?.hash ?? this.revHash;
     const caKeys = userCaKeys ?? this.userCaKeyLines;
     if (userCaKeys) this.#setCaKeys(userCaKeys);
-    const write: ViewWrite = { rev: newRev, userCaKeys: caKeys, replace: false, syncedAt: at, puts: [], deletes: [] };
+    const write: ViewWrite = { rev: newRev, revHash: newHash, userCaKeys: caKeys, replace: false, syncedAt: at, puts: [], deletes: [] };
     for (const { c, r } of decoded) {
       if (r) write.puts.push({ kind: r.kind, name: r.name, data: c.resource! });
       else write.deletes.push({ kind: c.kind, name: c.name });
@@ -71,7 +78,7 @@ export class ClusterView {
     // Should the process die between the two, the stored revision is still the old
     // one, and the feed delivers these changes again on reconnect.
     for (const { c, r } of decoded) r ? this.#put(r) : this.#delete(c.kind, c.name);
-    this.#commit(newRev, at);
+    this.#commit(newRev, newHash, at);
     this.db.write(write);
   }
 
@@ -104,8 +111,9 @@ export class ClusterView {
     else if (kind === "cluster_config") this.clusterConfig = DEFAULT_CLUSTER_CONFIG;
   }
 
-  #commit(rev: number, at: Date): void {
+  #commit(rev: number, revHash: string, at: Date): void {
     this.rev = rev;
+    this.revHash = revHash;
     this.lastSyncedAt = at;
     for (const fn of this.#listeners) fn();
   }

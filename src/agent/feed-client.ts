@@ -2,6 +2,7 @@
 // pushes after, pings to prove the view is still fresh, reconnects with backoff.
 import WebSocket from "ws";
 import type { ApiClient } from "../platform/api-client.ts";
+import { serverTimeOf } from "../platform/server-clock.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ClusterView, FeedChange } from "./cluster-view.ts";
 
@@ -12,6 +13,8 @@ const BACKOFF_MAX_MS = 5_000;
 
 export class FeedClient {
   connected = false;
+  /** Called for a snapshot older than the view: the auth service's history went back (a restore or failover). */
+  onRewind: () => void = () => {};
   #ws?: WebSocket;
   #stopped = false;
   #backoff = BACKOFF_MIN_MS;
@@ -38,13 +41,22 @@ export class FeedClient {
   #connect(): void {
     if (this.#stopped) return;
     const since = this.#forceSnapshot ? 0 : this.view.rev;
-    const path = `/v1/watch?since=${since}`;
+    // The revision alone is not enough: the hash names the history it belongs to.
+    const path = since > 0 ? `/v1/watch?since=${since}&hash=${this.view.revHash}` : "/v1/watch?since=0";
     const ws = new WebSocket(`wss://${this.api.authServer}${path}`, {
       ...this.api.tls,
       headers: { authorization: this.api.authorization("GET", path) },
       handshakeTimeout: 5_000,
     });
     this.#ws = ws;
+    // The upgrade's answer (or refusal) carries the auth service's time: a refusal for a
+    // skewed clock corrects the clock before the next attempt.
+    const sentAt = Date.now();
+    const observe = (res: { headers: Record<string, string | string[] | undefined> }) => {
+      const serverMs = serverTimeOf({ get: (n) => String(res.headers[n] ?? "") || null });
+      if (serverMs !== undefined) this.api.clock.observe(sentAt, Date.now(), serverMs);
+    };
+    ws.on("upgrade", observe);
     ws.on("open", () => this.#opened(ws));
     ws.on("message", (data) => this.#message(ws, data.toString()));
     ws.on("pong", () => {
@@ -52,6 +64,7 @@ export class FeedClient {
       this.view.markSynced(this.now());
     });
     ws.on("unexpected-response", (_req, res) => {
+      observe(res);
       this.log.warn("change feed refused", { status: res.statusCode });
       ws.terminate();
     });
@@ -82,26 +95,39 @@ export class FeedClient {
     }
   }
 
-  #apply(msg: { type?: string; rev?: number; resources?: Record<string, unknown>[]; changes?: FeedChange[]; change?: FeedChange; userCaKeys?: string[] }): void {
+  #apply(msg: { type?: string; rev?: number; hash?: string; resources?: Record<string, unknown>[]; changes?: FeedChange[]; change?: FeedChange; userCaKeys?: string[] }): void {
     const at = this.now();
     switch (msg.type) {
       case "snapshot":
-        this.view.applySnapshot(num(msg.rev), arr(msg.resources), arr(msg.userCaKeys), at);
-        this.log.info("change feed: snapshot", { rev: msg.rev, resources: msg.resources?.length });
-        return;
+        return this.#snapshot(num(msg.rev), hash(msg.hash), arr(msg.resources), arr(msg.userCaKeys), at);
       case "changes":
-        this.view.applyChanges(arr(msg.changes), arr(msg.userCaKeys), at, num(msg.rev));
+        this.view.applyChanges(arr(msg.changes), arr(msg.userCaKeys), at, { rev: num(msg.rev), hash: hash(msg.hash) });
         return;
       case "change": {
         const c = msg.change;
         if (!c || typeof c.rev !== "number") throw new Error("change without a revision");
         if (c.rev <= this.view.rev) return;
         if (c.rev !== this.view.rev + 1) throw new Error(`gap in change feed: have ${this.view.rev}, got ${c.rev}`);
+        hash(c.hash);
         this.view.applyChanges([c], undefined, at);
         return;
       }
       default:
         throw new Error(`unknown message type ${JSON.stringify(msg.type)}`);
+    }
+  }
+
+  #snapshot(rev: number, revHash: string, resources: Record<string, unknown>[], userCaKeys: string[], at: Date): void {
+    const had = { rev: this.view.rev, hash: this.view.revHash };
+    this.view.applySnapshot(rev, revHash, resources, userCaKeys, at);
+    this.log.info("change feed: snapshot", { rev, resources: resources.length });
+    if (had.rev === 0) return;
+    if (rev < had.rev) {
+      this.onRewind();
+      this.log.warn("the auth service sent a snapshot older than this view: its history went back (a database restore or a failover); the view now follows it",
+        { view_rev: had.rev, snapshot_rev: rev });
+    } else if (rev === had.rev && revHash !== had.hash) {
+      this.log.warn("the auth service's history differs from this view's at the same revision (a database restore or a failover); the view now follows it", { rev });
     }
   }
 
@@ -119,6 +145,11 @@ export class FeedClient {
 
 function num(v: unknown): number {
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new Error("bad revision");
+  return v;
+}
+
+function hash(v: unknown): string {
+  if (typeof v !== "string") throw new Error("missing history hash");
   return v;
 }
 

@@ -13,7 +13,7 @@ import { ApiClient, fetchPinnedCa } from "../platform/api-client.ts";
 import { writeFileAtomic } from "../platform/fs-atomic.ts";
 import { advertiseAddr } from "./advertise-addr.ts";
 import { readIdentity, writeIdentity, type Identity } from "../platform/identity-file.ts";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../platform/version.ts";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

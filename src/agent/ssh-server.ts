@@ -43,19 +43,6 @@ export class SshServer {
     });
   }
 
-  /** Closes every live connection for which `reason` returns a message. */
-  closeWhere(reason: (c: SshConnection) => string | undefined): number {
-    let n = 0;
-    for (const c of this.connections) {
-      const msg = reason(c);
-      if (msg) {
-        c.close(msg);
-        n++;
-      }
-    }
-    return n;
-  }
-
   stop(): Promise<void> {
     return new Promise((resolve) => {
       if (!this.#server) return resolve();

@@ -13,6 +13,7 @@ import { AccessGuard } from "./access-guard.ts";
 import { advertiseAddr } from "./advertise-addr.ts";
 import { agentMetrics } from "./agent-metrics.ts";
 import { AuditOutbox } from "./audit-outbox.ts";
+import { AuthClock } from "./auth-clock.ts";
 import { ClusterView } from "./cluster-view.ts";
 import { ConnectionLeases } from "./connection-leases.ts";
 import { FeedClient } from "./feed-client.ts";
@@ -43,9 +44,14 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const log = baseLog.child({ server_id: node.serverId });
   const viewDb = new ViewDb(join(cfg.dataDir, "agent.db"));
   const view = new ClusterView(viewDb);
-  const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log);
+  // Everything that compares with a time the auth service wrote (lock expiry, certificate
+  // validity, last_synced_at) or that it will sort by (event times) uses its clock.
+  const clock = new AuthClock(viewDb.clockOffset(), (ms) => viewDb.saveClockOffset(ms), log);
+  node.api.clock = clock;
+  const now = () => clock.date();
+  const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log, now);
   const hostCert = await currentHostCert(cfg, node, log);
-  const feed = new FeedClient(node.api, view, log);
+  const feed = new FeedClient(node.api, view, log, now);
   feed.start();
   // Leases this agent held before it (re)started are released before it takes any.
   const leases = new ConnectionLeases(node.api, node.serverId, log);
@@ -54,8 +60,8 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   // while this agent was down must hold from its first connection.
   await Promise.race([feed.firstAttempt, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
   await Promise.race([leasesReleased, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
-  const guard = new AccessGuard(view, node.serverId);
-  const recorder = new AgentRecorder({ dataDir: cfg.dataDir, serverId: node.serverId, settings: cfg.recording, api: node.api, log: log.child({ component: "recorder" }) });
+  const guard = new AccessGuard(view, node.serverId, now);
+  const recorder = new AgentRecorder({ dataDir: cfg.dataDir, serverId: node.serverId, settings: cfg.recording, api: node.api, log: log.child({ component: "recorder" }), now });
   const counters = { rejected: (_r: string) => {} };
   const control = new SessionControl(leases, {
     cut: (who, reason, sid) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: who.user, login: who.login, reason, ...(sid ? { sid } : {}) }),
@@ -63,7 +69,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const events = auditEvents(outbox, (r) => counters.rejected(r), control);
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
-    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now: () => new Date(), events, control,
+    { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now, events, control,
       record: recordingHook(recorder, view, cfg.recording.hideNotice) },
     log,
   );
@@ -75,9 +81,9 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   heartbeat.start();
   outbox.start();
   recorder.start();
-  const metrics = agentMetrics({ ssh, view, outbox, guard, leases });
+  const metrics = agentMetrics({ ssh, view, outbox, guard, leases, feed, clock });
   counters.rejected = metrics.rejected;
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed), metrics: () => metrics.registry.render() }) : undefined;
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed, clock), metrics: () => metrics.registry.render() }) : undefined;
   if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });
   log.info("agent started", { ssh: formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), auth_server: node.identity.authServer, synced: feed.connected });
   return {
@@ -97,12 +103,13 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   };
 }
 
-function readiness(view: ClusterView, guard: AccessGuard, feed: FeedClient): { ok: boolean; reason?: string } {
+function readiness(view: ClusterView, guard: AccessGuard, feed: FeedClient, clock: AuthClock): { ok: boolean; reason?: string } {
   const nodeLock = guard.nodeLock();
   if (nodeLock) return { ok: false, reason: `node is locked: ${lockMessage(nodeLock)}` };
   if (view.rev === 0) return { ok: false, reason: "cluster view never synced" };
   if (guard.isStale()) return { ok: false, reason: guard.staleMessage() };
-  return { ok: true, reason: feed.connected ? undefined : "change feed reconnecting" };
+  // Degraded, still serving: the agent works on the auth service's time either way.
+  return { ok: true, reason: feed.connected ? clock.degraded() : "change feed reconnecting" };
 }
 
 function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => void, control: SessionControl): ConnectionEvents {

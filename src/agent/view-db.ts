@@ -4,6 +4,8 @@ import { Database } from "bun:sqlite";
 
 export interface StoredView {
   rev: number;
+  /** The feed's history hash at `rev` ("" before any sync or in a cache from before hashes). */
+  revHash: string;
   lastSyncedAt?: Date;
   userCaKeys: string[];
   resources: Record<string, unknown>[];
@@ -11,6 +13,7 @@ export interface StoredView {
 
 export interface ViewWrite {
   rev: number;
+  revHash: string;
   userCaKeys: string[];
   /** When set, the table is emptied first (a snapshot). */
   replace: boolean;
@@ -36,6 +39,7 @@ export class ViewDb {
     const synced = meta.get("last_synced_at");
     return {
       rev: Number(meta.get("rev") ?? "0"),
+      revHash: meta.get("rev_hash") ?? "",
       lastSyncedAt: synced ? new Date(synced) : undefined,
       userCaKeys: JSON.parse(meta.get("user_ca_keys") ?? "[]"),
       resources: this.db.query<{ data: string }, []>("SELECT data FROM view_resources").all().map((r) => JSON.parse(r.data)),
@@ -51,9 +55,20 @@ export class ViewDb {
       const del = this.db.query("DELETE FROM view_resources WHERE kind = ? AND name = ?");
       for (const d of w.deletes) del.run(d.kind, d.name);
       this.#setMeta("rev", String(w.rev));
+      this.#setMeta("rev_hash", w.revHash);
       this.#setMeta("user_ca_keys", JSON.stringify(w.userCaKeys));
       this.#setMeta("last_synced_at", w.syncedAt.toISOString());
     })();
+  }
+
+  /** The last measured offset of the auth service's clock from ours (ms), so a restart starts with it. */
+  clockOffset(): number {
+    const v = Number(this.db.query<{ value: string }, [string]>("SELECT value FROM view_meta WHERE key = ?").get("clock_offset_ms")?.value ?? "0");
+    return Number.isFinite(v) ? v : 0;
+  }
+
+  saveClockOffset(ms: number): void {
+    this.#setMeta("clock_offset_ms", String(ms));
   }
 
   markSynced(at: Date): void {

@@ -2,7 +2,7 @@
 // stripping the last role (or user) that grants role:update would lock every
 // operator out of the control plane for good.
 import { ruleAllows } from "../core/access-policy.ts";
-import type { Resource, Role, User } from "../core/resources.ts";
+import type { Resource, Role, User } from "../core/resource-types.ts";
 import { conflict } from "./http-error.ts";
 import type { Store } from "./store.ts";
 
@@ -13,7 +13,7 @@ export function guardLastAdmin(store: Store, change: PendingChange): void {
   const roles = new Map(store.listResources("role").map((r) => [r.name, r] as [string, Role]));
   const users = new Map(store.listResources("user").map((u) => [u.name, u] as [string, User]));
   if (!canAdminister(roles, users)) return; // already without an administrator: do not block repairs
-  apply(change, roles, users);
+  applyChange(change, roles, users);
   if (!canAdminister(roles, users)) {
     throw conflict("refused: after this change no user could update roles (the last role:update grant would be gone)");
   }
@@ -32,7 +32,8 @@ function canAdminister(roles: Map<string, Role>, users: Map<string, User>): bool
   return false;
 }
 
-function apply(change: PendingChange, roles: Map<string, Role>, users: Map<string, User>): void {
+/** Applies a pending change to in-memory copies of the roles and users. */
+export function applyChange(change: PendingChange, roles: Map<string, Role>, users: Map<string, User>): void {
   if ("put" in change) {
     if (change.put.kind === "role") roles.set(change.put.name, change.put);
     if (change.put.kind === "user") users.set(change.put.name, change.put);

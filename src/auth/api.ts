@@ -2,15 +2,19 @@
 // errors. Handlers live in auth/routes/; this file only wires them.
 import type { Server } from "bun";
 import { ruleAllows } from "../core/access-policy.ts";
-import type { ApiResource, Verb } from "../core/resources.ts";
+import type { ApiResource, Verb } from "../core/resource-types.ts";
 import { ValidationError } from "../core/validation-error.ts";
 import type { Logger } from "../platform/logger.ts";
-import { authenticate, type AuthenticateDeps, type Caller } from "./authenticate.ts";
+import { authenticateHeaders, type AuthenticateDeps, type Caller } from "./authenticate.ts";
 import { HttpError, forbidden, notFound } from "./http-error.ts";
 import type { AuthService } from "./auth-service.ts";
+import type { ApiRefusal } from "./api-refusal.ts";
 import type { WatchSocketData } from "./watch-hub.ts";
+import { SERVER_TIME_HEADER } from "../core/request-token.ts";
 
 const MAX_BODY = 1 << 20;
+/** Public routes (CA, ping, join): a join request is a few keys and names. */
+const PUBLIC_MAX_BODY = 64 * 1024;
 
 export interface RouteContext {
   req: Request;
@@ -24,7 +28,10 @@ export interface RouteContext {
   server: Server<WatchSocketData>;
   /** Throws 403 unless the caller's roles allow `verb` on `resource`. */
   authorize(resource: ApiResource, verb: Verb): void;
+  /** Refuses an allowed action for a reason of its own (e.g. escalation): api.denied event, then 403. */
+  deny(refusal: ApiRefusal): never;
 }
+
 
 export type Handler = (ctx: RouteContext) => unknown | Promise<unknown>;
 
@@ -39,20 +46,27 @@ export interface Route {
   handler: Handler;
 }
 
-/** Who is calling: by default the request's signed token; the web console passes its session cookie's person. */
-export type Identify = (req: Request, raw: Uint8Array) => Caller | Promise<Caller>;
+/** The largest body any route accepts: the server refuses a longer declared length before any handler runs. */
+export function largestBody(routes: Route[]): number {
+  return Math.max(MAX_BODY, ...routes.map((r) => r.maxBody ?? MAX_BODY));
+}
 
-export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger, identify: Identify = (req, raw) => authenticate(req, raw, authDeps)) {
+/** Who is calling, when not the request's signed token: the web console passes its session cookie's person. */
+export type Identify = (req: Request) => Caller | Promise<Caller>;
+
+export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger, identify?: Identify) {
   const compiled = routes.map((r) => ({ ...r, re: compilePath(r.path) }));
-  return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
+  const handle = async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
     const url = new URL(req.url);
     try {
       const { route, params } = match(compiled, req.method, url.pathname);
-      const raw = new Uint8Array(await readBody(req, route.maxBody ?? MAX_BODY));
-      const caller = route.public ? (undefined as unknown as Caller) : await identify(req, raw);
+      const { raw, caller } = identify && !route.public
+        ? { caller: await identify(req), raw: await readBody(req, route.maxBody ?? MAX_BODY) }
+        : await authenticatedBody(req, route, server, authDeps);
       const ctx: RouteContext = {
         req, url, params, body: route.rawBody ? undefined : parseJson(raw), raw, caller, svc, server,
         authorize: (resource, verb) => authorizeCaller(caller, resource, verb, svc),
+        deny: (refusal) => denyCaller(caller, refusal, svc),
       };
       const result = await route.handler(ctx);
       if (result instanceof Response || result === undefined) return result as Response | undefined;
@@ -61,13 +75,35 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
       return errorResponse(e, log, req, url);
     }
   };
+  return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
+    const res = await handle(req, server);
+    res?.headers.set(SERVER_TIME_HEADER, String(svc.now().getTime()));
+    return res;
+  };
+}
+
+/**
+ * The body is read only after the token verified on its headers, and while it
+ * streams: a client that is not who it claims never makes us hold more than a login
+ * needs, and no one makes us hold more than the route's limit.
+ */
+async function authenticatedBody(req: Request, route: Route, server: Server<WatchSocketData>, deps: AuthenticateDeps) {
+  if (route.public) return { raw: await readBody(req, Math.min(route.maxBody ?? PUBLIC_MAX_BODY, PUBLIC_MAX_BODY)), caller: undefined as unknown as Caller };
+  const pending = await authenticateHeaders(req, server.requestIP(req)?.address, deps);
+  const raw = await readBody(req, route.maxBody ?? MAX_BODY);
+  return { raw, caller: await pending.finish(raw) };
 }
 
 function authorizeCaller(caller: Caller, resource: ApiResource, verb: Verb, svc: AuthService): void {
   if (caller.kind === "user" && ruleAllows(caller.roles, resource, verb)) return;
+  denyCaller(caller, { resource, verb, reason: "rules", message: `access denied to perform action "${verb}" on "${resource}"` }, svc);
+}
+
+function denyCaller(caller: Caller, refusal: ApiRefusal, svc: AuthService): never {
+  const { resource, verb, reason, message } = refusal;
   if (caller.kind === "node") throw forbidden(`nodes may not perform action "${verb}" on "${resource}"`);
-  svc.audit({ event: "api.denied", code: "TAPI1W", user: caller.name, resource, verb });
-  throw forbidden(`access denied to perform action "${verb}" on "${resource}"`);
+  svc.audit({ event: "api.denied", code: "TAPI1W", user: caller.name, resource, verb, reason, ...(reason === "rules" ? {} : { message }) });
+  throw forbidden(message);
 }
 
 function errorResponse(e: unknown, log: Logger, req: Request, url: URL): Response {
@@ -77,12 +113,25 @@ function errorResponse(e: unknown, log: Logger, req: Request, url: URL): Respons
   return Response.json({ error: "internal error" }, { status: 500 });
 }
 
-async function readBody(req: Request, max: number): Promise<ArrayBuffer> {
-  const len = Number(req.headers.get("content-length") ?? "0");
-  if (len > max) throw new HttpError(413, `request body over ${max} bytes`);
-  const buf = await req.arrayBuffer();
-  if (buf.byteLength > max) throw new HttpError(413, `request body over ${max} bytes`);
-  return buf;
+/** Reads at most `max` bytes, counting as they arrive (chunked bodies have no length to trust). */
+async function readBody(req: Request, max: number): Promise<Uint8Array> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && !(Number(declared) <= max)) throw new HttpError(413, `request body over ${max} bytes`);
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      void reader.cancel().catch(() => {});
+      throw new HttpError(413, `request body over ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
 function parseJson(raw: Uint8Array): unknown {

@@ -3,14 +3,18 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { LockIndex } from "../core/lock-index.ts";
 import { lockIsActive } from "../core/lock-match.ts";
-import { parseResource, type Lock, type Resource, type ResourceKind } from "../core/resources.ts";
+import { parseResource } from "../core/resources.ts";
+import type { Lock, Resource, ResourceKind } from "../core/resource-types.ts";
 import type { Duration } from "../core/duration.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
 import { badRequest, conflict, forbidden, notFound, unauthorized } from "./http-error.ts";
 import type { SshCas } from "./ssh-cas.ts";
 import type { AuditEvent, NodeRecord, Store } from "./store.ts";
-import { guardLastAdmin } from "./admin-guard.ts";
+import { guardLastAdmin, type PendingChange } from "./admin-guard.ts";
+import type { ApiRefusal } from "./api-refusal.ts";
+import { certificateRefusal, escalationRefusal, type Grantor } from "./escalation-guard.ts";
+import type { Verb } from "../core/resource-types.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
 import type { WatchHub } from "./watch-hub.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
@@ -44,9 +48,27 @@ export class AuthService {
     readonly now: () => Date = () => new Date(),
   ) {}
 
+  /** Validates an external-form resource (a new lock gets its name here). */
+  parse(obj: unknown, source = "request"): Resource {
+    return parseResource(obj, source, { now: this.now(), newName: randomUUID });
+  }
+
+  /** The refusal for a change that would grant `grantor` (or anyone) what they do not hold. */
+  escalation(grantor: Grantor, change: PendingChange, verb: Verb): Promise<ApiRefusal | undefined> {
+    return escalationRefusal(this.store, grantor, change, verb);
+  }
+
+  /** The refusal for signing a certificate for a user who holds more than `grantor`. */
+  certificateEscalation(grantor: Grantor, userName: string): Promise<ApiRefusal | undefined> {
+    return certificateRefusal(this.store, grantor, userName);
+  }
+
   /** Validates an external-form resource and stores it; locks get their audit event. */
   putResource(obj: unknown, actor: string, source = "request"): Resource {
-    const r = parseResource(obj, source, { now: this.now(), newName: randomUUID });
+    return this.putParsed(this.parse(obj, source), actor);
+  }
+
+  putParsed(r: Resource, actor: string): Resource {
     const stored = r.kind === "lock" ? { ...r, createdBy: actor, createdAt: this.now() } : r;
     if (r.kind === "user") this.#requireRoles(r.roles);
     guardLastAdmin(this.store, { put: stored });

@@ -1,22 +1,14 @@
-// Remembers the nonces of recently seen request tokens so that a captured token
-// cannot be replayed inside its validity window.
+// Refuses a request token whose nonce was already used inside its validity window.
+// Used nonces live in the auth store, so a restart (or another replica) still sees them.
+import type { Store } from "./store.ts";
+
 export class ReplayGuard {
-  readonly #seen = new Map<string, number>();
-  #lastSweep = 0;
+  constructor(private readonly store: Pick<Store, "useNonce">, private readonly windowMs: number) {}
 
-  constructor(private readonly windowMs: number) {}
-
-  /** Returns false when the nonce was already used. */
-  check(nonce: string, nowMs: number): boolean {
-    this.#sweep(nowMs);
-    if (this.#seen.has(nonce)) return false;
-    this.#seen.set(nonce, nowMs + 2 * this.windowMs);
-    return true;
-  }
-
-  #sweep(nowMs: number): void {
-    if (nowMs - this.#lastSweep < 5_000) return;
-    this.#lastSweep = nowMs;
-    for (const [nonce, until] of this.#seen) if (until < nowMs) this.#seen.delete(nonce);
+  /** Resolves false when the nonce was already used. */
+  check(nonce: string, now: Date): Promise<boolean> {
+    // A token is accepted while its iat is within ±window of now, so a nonce must be
+    // remembered for two windows from the moment it is first seen.
+    return this.store.useNonce(nonce, new Date(now.getTime() + 2 * this.windowMs), now);
   }
 }

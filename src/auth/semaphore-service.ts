@@ -2,7 +2,7 @@
 // cluster_config.session_control_timeout. A node takes, renews and releases leases
 // only as itself: the holder must be `<its server UUID>/<connection id>`.
 import type { Duration } from "../core/duration.ts";
-import { DEFAULT_CLUSTER_CONFIG, isValidName } from "../core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG, isValidName } from "../core/resource-types.ts";
 import { badRequest, forbidden } from "./http-error.ts";
 import type { Lease } from "./semaphore-store.ts";
 import type { Store } from "./store.ts";

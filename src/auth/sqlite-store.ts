@@ -1,24 +1,29 @@
 // SQLite implementation of the auth Store (bun:sqlite, WAL, one file under the data dir).
 // Resources are kept in their external form so the change feed can ship them as they are.
 import { Database } from "bun:sqlite";
-import { parseResource, toExternal, type Resource, type ResourceKind } from "../core/resources.ts";
+import { parseResource, toExternal } from "../core/resources.ts";
+import type { Resource, ResourceKind } from "../core/resource-types.ts";
+import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
 import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
 import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
 import { SqliteRecordingStore } from "./sqlite-recording-store.ts";
 
 const KEEP_CHANGES = 10_000;
+const NONCE_PRUNE_EVERY_MS = 5_000;
 // Stored resources were validated when written; decoding them with the epoch as
 // "now" keeps a lock whose expiry has since passed readable (it simply stops matching).
 const EPOCH = new Date(0);
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, rev INTEGER NOT NULL, PRIMARY KEY (kind, name));
-CREATE TABLE IF NOT EXISTS changes (rev INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT);
+CREATE TABLE IF NOT EXISTS changes (rev INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT, hash TEXT);
 CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, reusable INTEGER NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, used_at INTEGER);
 CREATE TABLE IF NOT EXISTS nodes (server_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, time TEXT NOT NULL, event TEXT NOT NULL, user TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
+CREATE TABLE IF NOT EXISTS used_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS used_nonces_expiry ON used_nonces (expires_at);
 `;
 
 export class SqliteStore implements Store {
@@ -26,11 +31,13 @@ export class SqliteStore implements Store {
   readonly semaphores: SqliteSemaphoreStore;
   readonly sessions: SqliteSessionInventory;
   readonly recordings: SqliteRecordingStore;
+  #noncePrunedAt = 0;
 
   constructor(path: string) {
     this.#db = new Database(path, { create: true, strict: true });
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     this.#db.exec(SCHEMA);
+    this.#chainHistory();
     this.semaphores = new SqliteSemaphoreStore(this.#db);
     this.sessions = new SqliteSessionInventory(this.#db);
     this.recordings = new SqliteRecordingStore(this.#db);
@@ -72,9 +79,14 @@ export class SqliteStore implements Store {
     if (rev > current) return undefined;
     const oldest = this.#db.query<{ rev: number | null }, []>("SELECT MIN(rev) AS rev FROM changes").get()?.rev ?? null;
     if (rev < current && (oldest === null || rev < oldest - 1)) return undefined;
-    return this.#db.query<{ rev: number; op: string; kind: string; name: string; data: string | null }, [number]>(
-      "SELECT rev, op, kind, name, data FROM changes WHERE rev > ? ORDER BY rev").all(rev)
-      .map((c) => ({ rev: c.rev, op: c.op as Change["op"], kind: c.kind as ResourceKind, name: c.name, ...(c.data ? { resource: JSON.parse(c.data) } : {}) }));
+    return this.#db.query<{ rev: number; op: string; kind: string; name: string; data: string | null; hash: string }, [number]>(
+      "SELECT rev, op, kind, name, data, hash FROM changes WHERE rev > ? ORDER BY rev").all(rev)
+      .map((c) => ({ rev: c.rev, op: c.op as Change["op"], kind: c.kind as ResourceKind, name: c.name, ...(c.data ? { resource: JSON.parse(c.data) } : {}), hash: c.hash }));
+  }
+
+  historyHash(rev: number): string | undefined {
+    if (rev === 0) return HISTORY_GENESIS;
+    return this.#db.query<{ hash: string }, [number]>("SELECT hash FROM changes WHERE rev = ?").get(rev)?.hash;
   }
 
   addToken(t: TokenRecord): void {
@@ -140,6 +152,18 @@ export class SqliteStore implements Store {
       .map((r) => ({ ...(JSON.parse(r.data) as AuditEvent), seq: r.seq }));
   }
 
+  async useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean> {
+    const t = now.getTime();
+    if (t - this.#noncePrunedAt >= NONCE_PRUNE_EVERY_MS) {
+      this.#noncePrunedAt = t;
+      this.#db.query("DELETE FROM used_nonces WHERE expires_at < ?").run(t);
+    }
+    // An expired row for the same nonce is replaced: it no longer proves anything.
+    const res = this.#db.query("INSERT INTO used_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO UPDATE SET expires_at = excluded.expires_at WHERE used_nonces.expires_at < ?")
+      .run(nonce, expiresAt.getTime(), t);
+    return res.changes === 1;
+  }
+
   atomically<T>(fn: () => T): T {
     return this.#db.transaction(fn)();
   }
@@ -149,10 +173,28 @@ export class SqliteStore implements Store {
   }
 
   #logChange(op: Change["op"], kind: string, name: string, data: string | null): number {
-    const res = this.#db.query("INSERT INTO changes (op, kind, name, data) VALUES (?, ?, ?, ?)").run(op, kind, name, data);
+    const prev = this.#db.query<{ hash: string }, []>("SELECT hash FROM changes ORDER BY rev DESC LIMIT 1").get()?.hash ?? HISTORY_GENESIS;
+    const res = this.#db.query("INSERT INTO changes (op, kind, name, data, hash) VALUES (?, ?, ?, ?, '')").run(op, kind, name, data);
     const rev = Number(res.lastInsertRowid);
+    this.#db.query("UPDATE changes SET hash = ? WHERE rev = ?").run(chainHash(prev, { rev, op, kind, name, data }), rev);
     if (rev % 1000 === 0) this.#db.query("DELETE FROM changes WHERE rev <= ?").run(rev - KEEP_CHANGES);
     return rev;
+  }
+
+  /** A store from before history hashes: chain the changes it kept, oldest first. */
+  #chainHistory(): void {
+    const cols = this.#db.query<{ name: string }, []>("PRAGMA table_info(changes)").all();
+    if (!cols.some((c) => c.name === "hash")) this.#db.exec("ALTER TABLE changes ADD COLUMN hash TEXT");
+    const rows = this.#db.query<{ rev: number; op: string; kind: string; name: string; data: string | null }, []>(
+      "SELECT rev, op, kind, name, data FROM changes WHERE hash IS NULL ORDER BY rev").all();
+    if (rows.length === 0) return;
+    this.#db.transaction(() => {
+      let prev = HISTORY_GENESIS;
+      for (const r of rows) {
+        prev = chainHash(prev, r);
+        this.#db.query("UPDATE changes SET hash = ? WHERE rev = ?").run(prev, r.rev);
+      }
+    })();
   }
 }
 

@@ -1,16 +1,16 @@
 // `hostward auth start`: opens the store, makes or loads the CAs, seeds built-in
 // roles and the admin identity on first start, and serves the API and change feed.
-import { mkdirSync, existsSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { builtinRoles } from "../core/builtin-roles.ts";
 import { caPinFromPem } from "../core/ca-pin.ts";
 import type { AuthConfig } from "../core/config.ts";
 import { formatHostPort } from "../core/host-port.ts";
-import { DEFAULT_CLUSTER_CONFIG } from "../core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG } from "../core/resource-types.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { Metrics } from "../platform/metrics.ts";
-import { createApi, type Identify, type Route } from "./api.ts";
+import { createApi, largestBody, type Identify, type Route } from "./api.ts";
 import { personCaller, type Caller } from "./authenticate.ts";
 import type { TlsMaterial } from "./tls-ca.ts";
 import { AuthService } from "./auth-service.ts";
@@ -60,7 +60,7 @@ export interface AddonContext {
   /** The API handler, with callers identified by `identify` instead of a signed request token. */
   apiAs(identify: Identify): (req: Request, server: unknown) => Promise<Response | undefined>;
   /** A person by name with their current roles; throws 401/403 when they are gone or locked. */
-  person(name: string): Caller;
+  person(name: string): Promise<Caller>;
 }
 
 export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" }), addons: AuthAddon[] = []): Promise<RunningAuth & { addonUrls: string[] }> {
@@ -79,11 +79,12 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   svc.hub = hub;
   const metrics = authMetrics(svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest), ...addons.flatMap((a) => a.routes())];
-  const authDeps = { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(TOKEN_WINDOW_MS), now: () => new Date() };
+  const authDeps = { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() };
   const api = createApi(routes, svc, authDeps, log);
   const server = listenOrExplain(cfg.listen, () => Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
     port: cfg.listen.port,
+    maxRequestBodySize: largestBody(routes),
     tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
     fetch: api,
     websocket: {
@@ -140,10 +141,6 @@ function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
   m.gauge("hostward_auth_revision", "Current change-feed revision.", () => svc.store.revision());
   addSessionControlMetrics(m, svc);
   return m;
-}
-
-export function dataDirExists(cfg: AuthConfig): boolean {
-  return existsSync(cfg.dataDir);
 }
 
 /** Bun's bind error does not say which address; the operator needs to know. */

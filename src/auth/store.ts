@@ -1,6 +1,6 @@
 // The auth service's storage contract. SQLite implements it today; PostgreSQL is
 // the planned second implementation, and both must pass test/store/store-suite.ts.
-import type { Resource, ResourceKind } from "../core/resources.ts";
+import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
 import type { RecordingStore } from "../recording/recording-store.ts";
@@ -13,6 +13,8 @@ export interface Change {
   name: string;
   /** External (snake_case) form of the resource; absent for deletes. */
   resource?: Record<string, unknown>;
+  /** History hash after this change (src/core/feed-history.ts): chained over every change before it. */
+  hash: string;
 }
 
 export interface TokenRecord {
@@ -69,6 +71,11 @@ export interface Store {
   revision(): number;
   /** Changes after `rev`, or undefined when they are no longer kept (the caller sends a snapshot). */
   changesSince(rev: number): Change[] | undefined;
+  /**
+   * The history hash at `rev` ("" at revision 0), or undefined when that revision is no
+   * longer kept. A restored or diverged store answers differently for the same revision.
+   */
+  historyHash(rev: number): string | undefined;
 
   addToken(t: TokenRecord): void;
   useToken(hash: string, now: Date): TokenUse;
@@ -82,6 +89,12 @@ export interface Store {
   /** Idempotent by uid: returns false when the event was already stored. */
   appendEvent(e: AuditEvent): boolean;
   listEvents(q: EventQuery): (AuditEvent & { seq: number })[];
+
+  /**
+   * Records a request token's nonce as used until `expiresAt`; resolves false when it
+   * was already recorded and has not expired (a replay). Expired nonces are pruned.
+   */
+  useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean>;
 
   /** Runs fn as one transaction: all of its writes (across every part of the store) or none. */
   atomically<T>(fn: () => T): T;

@@ -11,6 +11,12 @@ x509.cryptoProvider.set(crypto);
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
+/**
+ * TLS clients check validity on their own clock; a node whose clock is behind must still
+ * reach a cluster created minutes ago (then learn the right time from it), so these
+ * long-lived certificates start a day early.
+ */
+const BACKDATE_MS = 24 * 3600 * 1000;
 
 export interface TlsMaterial {
   caCertPem: string;
@@ -42,7 +48,7 @@ async function createCa(): Promise<{ certPem: string; keyPem: string }> {
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: "CN=hostward cluster CA",
-    notBefore: new Date(Date.now() - 60_000),
+    notBefore: new Date(Date.now() - BACKDATE_MS),
     notAfter: new Date(Date.now() + TEN_YEARS_MS),
     signingAlgorithm: ALG,
     keys,
@@ -64,7 +70,7 @@ async function issueServerCert(caPem: string, caKeyPem: string, names: string[])
     serialNumber: randomSerial(),
     subject: "CN=hostward auth",
     issuer: ca.subject,
-    notBefore: new Date(Date.now() - 60_000),
+    notBefore: new Date(Date.now() - BACKDATE_MS),
     notAfter: new Date(Date.now() + TEN_YEARS_MS),
     signingAlgorithm: ALG,
     publicKey: keys.publicKey,

@@ -2,7 +2,7 @@
 // the user's roles allow, TTL capped by the roles' max_session_ttl (DESIGN §2).
 import { allowedLogins, sessionLimits } from "../core/access-policy.ts";
 import type { Duration } from "../core/duration.ts";
-import type { Role, User } from "../core/resources.ts";
+import type { Role, User } from "../core/resource-types.ts";
 import { certificateToLine, signCertificate } from "../core/sshcert.ts";
 import type { SshPublicKey } from "../core/ssh-key.ts";
 import type { SshCa } from "./ssh-cas.ts";

@@ -8,11 +8,13 @@ import type { Logger } from "../platform/logger.ts";
 export interface WatchSocketData {
   serverId: string;
   since: number;
+  /** The history hash the agent holds at `since`; changes are sent only when ours agrees. */
+  hash?: string;
 }
 
 export type FeedMessage =
-  | { type: "snapshot"; rev: number; resources: Record<string, unknown>[]; userCaKeys: string[] }
-  | { type: "changes"; rev: number; changes: Change[]; userCaKeys: string[] }
+  | { type: "snapshot"; rev: number; hash: string; resources: Record<string, unknown>[]; userCaKeys: string[] }
+  | { type: "changes"; rev: number; hash: string; changes: Change[]; userCaKeys: string[] }
   | { type: "change"; change: Change };
 
 export class WatchHub {
@@ -26,7 +28,7 @@ export class WatchHub {
 
   /** Called synchronously from `open`, so no change can slip between catch-up and push. */
   add(ws: ServerWebSocket<WatchSocketData>): void {
-    ws.send(JSON.stringify(this.#catchUp(ws.data.since)));
+    ws.send(JSON.stringify(this.#catchUp(ws.data)));
     this.#sockets.add(ws);
     this.log.debug("watcher connected", { server_id: ws.data.serverId, since: ws.data.since });
   }
@@ -45,13 +47,27 @@ export class WatchHub {
     for (const ws of this.#sockets) if (serverId === undefined || ws.data.serverId === serverId) ws.close(1000, "closing");
   }
 
-  #catchUp(since: number): FeedMessage {
-    const changes = since > 0 ? this.store.changesSince(since) : undefined;
+  /**
+   * Changes since the agent's revision only when its history hash there is ours: a
+   * bare revision from a restored or diverged store would name other changes.
+   */
+  #catchUp({ serverId, since, hash }: WatchSocketData): FeedMessage {
     const rev = this.store.revision();
-    if (changes) return { type: "changes", rev, changes, userCaKeys: this.userCaKeys() };
+    const head = this.store.historyHash(rev) ?? "";
+    const ours = since > 0 ? this.store.historyHash(since) : undefined;
+    const changes = ours !== undefined && ours === hash ? this.store.changesSince(since) : undefined;
+    if (changes) return { type: "changes", rev, hash: head, changes, userCaKeys: this.userCaKeys() };
+    if (since > 0) this.log.info("watcher resumes from a revision we cannot vouch for; sending a snapshot", { server_id: serverId, since, rev, reason: historyMismatch(since, rev, ours, hash) });
     const resources = (["cluster_config", "role", "user", "lock"] as const)
       .flatMap((kind) => this.store.listResources(kind))
       .map(toExternal);
-    return { type: "snapshot", rev, resources, userCaKeys: this.userCaKeys() };
+    return { type: "snapshot", rev, hash: head, resources, userCaKeys: this.userCaKeys() };
   }
+}
+
+function historyMismatch(since: number, rev: number, ours: string | undefined, theirs: string | undefined): string {
+  if (since > rev) return "its revision is ahead of ours (this store was restored or replaced)";
+  if (ours === undefined) return "that revision is no longer kept";
+  if (theirs === undefined) return "it sent no history hash";
+  return "its history differs from ours at that revision (this store was restored or replaced)";
 }

@@ -5,6 +5,17 @@ import { createHash } from "node:crypto";
 export const AUTH_SCHEME = "HW1";
 /** How far a token's issue time may be from the server's clock. */
 export const TOKEN_WINDOW_MS = 60_000;
+/**
+ * Every auth API answer (refusals too) carries the server's time in ms since the epoch,
+ * so a caller whose clock is off learns by how much and signs on the server's time.
+ */
+export const SERVER_TIME_HEADER = "x-hostward-time";
+
+/** "600 s ahead of" / "12 s behind": how far `localMs` is from `serverMs`, for messages. */
+export function skewPhrase(localMs: number, serverMs: number): string {
+  const s = Math.round((localMs - serverMs) / 1000);
+  return `${Math.abs(s)} s ${s >= 0 ? "ahead of" : "behind"}`;
+}
 
 /** Who signs: a person (their OpenSSH user certificate) or a node (its server UUID). */
 export type TokenSubject = { cert: string } | { node: string };

@@ -11,8 +11,6 @@ import { parseTomlText } from "./toml-text.ts";
 import { parseUser, userToExternal } from "./user-resource.ts";
 import { ValidationError } from "./validation-error.ts";
 
-export * from "./resource-types.ts";
-
 const _KEYS: Record<ResourceKind, readonly string[]> = {
   role: ["kind", "name", "options", "allow", "deny"],
   user: ["kind", "name", "roles", "created_at"],

@@ -289,3 +289,8 @@ function _time(secs: bigint): string {
 function _clip(s: string): string {
   return JSON.stringify(s.length > 64 ? s.slice(0, 64) + "…" : s).slice(1, -1);
 }
+
+/** The certificate's source-address restriction alone (none: allowed); the API checks it apart to answer 403. */
+export function checkCertSourceAddress(cert: SshCertificate, clientAddress: string): CertCheck {
+  return _checkSourceAddress(cert.criticalOptions.get("source-address"), clientAddress);
+}

@@ -1,7 +1,7 @@
 // Flag parsing for ctl subcommands (node:util parseArgs), turning its errors
 // into one-line usage errors.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import type { Format } from "./table.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

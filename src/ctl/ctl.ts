@@ -2,9 +2,9 @@
 // subcommand's own file.
 import { parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import { events } from "./events.ts";
-import { clientFor, selectIdentity } from "./identity-selection.ts";
+import { clientFor, selectIdentity } from "../platform/identity-selection.ts";
 import { knownHosts } from "./known-hosts.ts";
 import { lock, unlock } from "./lock.ts";
 import { nodes } from "./nodes.ts";

@@ -2,7 +2,7 @@
 // (`--before SEQ` continues after the last row of the previous page).
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 const FILTERS = ["type", "user", "since", "limit", "before"] as const;

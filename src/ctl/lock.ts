@@ -1,9 +1,9 @@
 // `hostward ctl lock …` and `ctl unlock NAME`: cut someone or something off now.
-import { LOCK_TARGET_FIELDS } from "../core/resources.ts";
+import { LOCK_TARGET_FIELDS } from "../core/resource-types.ts";
 import { parseDuration } from "../core/duration.ts";
 import { parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 
 const TARGET_FLAGS = Object.fromEntries(LOCK_TARGET_FIELDS.map(([, ext]) => [ext.replace(/_/g, "-"), { type: "string" as const }]));
 

@@ -8,8 +8,8 @@ import { isCaPin } from "../core/ca-pin.ts";
 import { fetchPinnedCa } from "../platform/api-client.ts";
 import { profilePath, writeProfile } from "../platform/profile-file.ts";
 import { parse } from "./args.ts";
-import { CliError, usage } from "./ctl-error.ts";
-import { clientFor, ensureDir } from "./identity-selection.ts";
+import { CliError, usage } from "../platform/cli-error.ts";
+import { clientFor, ensureDir } from "../platform/identity-selection.ts";
 
 export async function runLogin(args: string[], env: Record<string, string | undefined>): Promise<void> {
   const { values } = parse(args, { auth: { type: "string" }, "ca-pin": { type: "string" }, identity: { type: "string", short: "i" } }, "login");

@@ -1,7 +1,7 @@
 // `hostward ctl nodes ls`: registered nodes with state (online, offline, locked).
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 export const nodes: CtlCommand = async (args, ctx) => {

@@ -6,7 +6,7 @@ import { downloadRecording } from "../recording/recording-download.ts";
 import { badSessionIdMessage, isSessionId } from "../recording/session-id.ts";
 import { format, FORMAT_FLAG, parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { CliError, usage } from "./ctl-error.ts";
+import { CliError, usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 const USAGE = "usage: hostward ctl recordings ls [--user U] [--node UUID] [--state open|complete|corrupt] [--limit N] [--format json]\n" +

@@ -6,7 +6,7 @@ import { parseResourceText, toExternal } from "../core/resources.ts";
 import { ValidationError } from "../core/validation-error.ts";
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { CliError, usage } from "./ctl-error.ts";
+import { CliError, usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 const COLUMNS: Record<string, [string, string][]> = {

@@ -2,7 +2,7 @@
 // rm clears a lease (all of a key's when no holder is given), e.g. one left by a dead node.
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 const USAGE = "usage: hostward ctl semaphores ls [--key connection/U] [--format json] | semaphores rm KEY [HOLDER]";

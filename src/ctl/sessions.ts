@@ -1,7 +1,7 @@
 // `hostward ctl sessions ls`: the session inventory, newest first.
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 const USAGE = "usage: hostward ctl sessions ls [--state active|completed|rejected|lost] [--user U] [--node UUID] [--login L] [--since 1h] [--limit N] [--format json]";

@@ -2,7 +2,7 @@
 // lines that join a host (agent config keys and the install.sh command).
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { usage } from "./ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 export const tokens: CtlCommand = async (args, ctx) => {

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../platform/fs-atomic.ts";
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
-import { CliError, usage } from "./ctl-error.ts";
+import { CliError, usage } from "../platform/cli-error.ts";
 import { printRows } from "./table.ts";
 
 export const users: CtlCommand = async (args, ctx) => {

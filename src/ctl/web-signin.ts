@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { parse } from "./args.ts";
-import { clientFor, selectIdentity } from "./identity-selection.ts";
+import { clientFor, selectIdentity } from "../platform/identity-selection.ts";
 
 export async function runWeb(argv: string[], env: Record<string, string | undefined>): Promise<void> {
   const { values } = parse(argv, { identity: { type: "string" }, auth: { type: "string" }, "no-browser": { type: "boolean" } }, "web");

@@ -10,10 +10,10 @@ import { parseAgentConfig, parseAuthConfig } from "../core/config.ts";
 import { ms } from "../core/duration.ts";
 import { encodeOpenSshPrivateKey } from "../core/openssh-private-key.ts";
 import { formatAuthorizedKey, generateEd25519 } from "../core/ssh-key.ts";
-import { usage } from "../ctl/ctl-error.ts";
+import { usage } from "../platform/cli-error.ts";
 import { writeFileAtomic } from "../platform/fs-atomic.ts";
 import { createLogger } from "../platform/logger.ts";
-import { stopOnSignal } from "../cli.ts";
+import { stopOnSignal } from "../platform/stop-on-signal.ts";
 import { devSshConfig } from "./ssh-config.ts";
 import { webConsole } from "../web/console.ts";
 

@@ -3,7 +3,8 @@
 import type { KeyObject } from "node:crypto";
 import { randomBytes } from "node:crypto";
 import { pinMatches } from "../core/ca-pin.ts";
-import { bodyHash, encodeToken, type TokenSubject } from "../core/request-token.ts";
+import { bodyHash, encodeToken, TOKEN_WINDOW_MS, type TokenSubject } from "../core/request-token.ts";
+import { ServerClock, serverTimeOf, type ClockSync } from "./server-clock.ts";
 import { signEd25519 } from "../core/ssh-key.ts";
 
 export interface Signer {
@@ -38,6 +39,9 @@ export async function fetchPinnedCa(authServer: string, pin: string): Promise<st
 }
 
 export class ApiClient {
+  /** Requests are signed on the auth service's time as learnt from its answers (an agent plugs in its own). */
+  clock: ClockSync = new ServerClock();
+
   constructor(readonly authServer: string, readonly caCertPem: string, private readonly signer?: Signer) {}
 
   get tls() {
@@ -49,16 +53,10 @@ export class ApiClient {
   async request<T = unknown>(method: string, rawPath: string, body?: unknown): Promise<T> {
     const path = normalizePath(rawPath);
     const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (this.signer) headers.authorization = this.authorization(method, path, bytes);
-    let res: Response;
-    try {
-      res = await fetch(`https://${this.authServer}${path}`, {
-        method, headers, body: body === undefined ? undefined : bytes, tls: this.tls, signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (e) {
-      throw new ApiError(0, `cannot reach auth server ${this.authServer}: ${(e as Error).message}`);
-    }
+    let res = await this.#send(method, path, body === undefined ? undefined : bytes);
+    // Refused because our clock was off: the answer told us the server's time, so the
+    // clock has learnt the offset; sign once more on the server's time.
+    if (res.status === 401 && res.skewed) res = await this.#send(method, path, body === undefined ? undefined : bytes);
     const text = await res.text();
     let parsed: unknown;
     try {
@@ -70,10 +68,27 @@ export class ApiClient {
     return parsed as T;
   }
 
+  async #send(method: string, path: string, bytes: Uint8Array | undefined): Promise<Response & { skewed?: boolean }> {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    const iat = this.clock.now();
+    if (this.signer) headers.authorization = this.authorization(method, path, bytes, iat);
+    const sentAt = Date.now();
+    let res: Response;
+    try {
+      res = await fetch(`https://${this.authServer}${path}`, { method, headers, body: bytes, tls: this.tls, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    } catch (e) {
+      throw new ApiError(0, `cannot reach auth server ${this.authServer}: ${(e as Error).message}`);
+    }
+    const serverMs = serverTimeOf(res.headers);
+    if (serverMs === undefined) return res;
+    this.clock.observe(sentAt, Date.now(), serverMs);
+    return Object.assign(res, { skewed: Math.abs(serverMs - iat) > TOKEN_WINDOW_MS / 2 });
+  }
+
   /** The signed header for one request (also used for the WebSocket upgrade). */
-  authorization(method: string, path: string, body: Uint8Array = new Uint8Array()): string {
+  authorization(method: string, path: string, body: Uint8Array = new Uint8Array(), iat = this.clock.now()): string {
     if (!this.signer) throw new Error("no identity to sign requests with");
-    const payload = { v: 1 as const, sub: this.signer.subject, iat: Date.now(), nonce: randomBytes(16).toString("hex"), m: method, p: normalizePath(path), bh: bodyHash(body) };
+    const payload = { v: 1 as const, sub: this.signer.subject, iat, nonce: randomBytes(16).toString("hex"), m: method, p: normalizePath(path), bh: bodyHash(body) };
     const key = this.signer.privateKey;
     return encodeToken(payload, (data) => signEd25519(key, data));
   }

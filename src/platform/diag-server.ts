@@ -16,7 +16,9 @@ export function startDiagServer(addr: HostPort, hooks: DiagHooks) {
       if (path === "/healthz") return new Response("ok\n");
       if (path === "/readyz") {
         const r = hooks.ready();
-        return new Response((r.ok ? "ok" : `not ready: ${r.reason ?? "unknown"}`) + "\n", { status: r.ok ? 200 : 503 });
+        // Ready with a reason is degraded: still serving, with something to look at.
+        const text = r.ok ? (r.reason ? `ok (degraded: ${r.reason})` : "ok") : `not ready: ${r.reason ?? "unknown"}`;
+        return new Response(text + "\n", { status: r.ok ? 200 : 503 });
       }
       if (path === "/metrics") return new Response(hooks.metrics(), { headers: { "content-type": "text/plain; version=0.0.4" } });
       return new Response("not found\n", { status: 404 });

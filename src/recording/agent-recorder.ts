@@ -4,7 +4,7 @@
 import { mkdirSync, statfsSync } from "node:fs";
 import { shouldRecord } from "../core/access-policy.ts";
 import type { AgentConfig } from "../core/config.ts";
-import type { ClusterConfig, Role } from "../core/resources.ts";
+import type { ClusterConfig, Role } from "../core/resource-types.ts";
 import type { ApiClient } from "../platform/api-client.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { FromWorker, ToWorker } from "./encoder-protocol.ts";
@@ -37,6 +37,8 @@ export interface RecorderDeps {
   settings: AgentConfig["recording"];
   api: ApiClient;
   log: Logger;
+  /** The auth service's time, for the recording's start time. */
+  now?: () => Date;
   /** Free bytes on the spool's filesystem (replaceable in tests). */
   freeBytes?: (dir: string) => number;
 }
@@ -74,10 +76,6 @@ export class AgentRecorder {
     for (const { rec } of this.#live.values()) rec.flush();
   }
 
-  get liveCount(): number {
-    return this.#live.size;
-  }
-
   /** Whether and how to record a new session; a refusal closes it before it starts. */
   begin(info: SessionInfo, roles: Role[], cluster: ClusterConfig, onFail: (message: string) => void): RecordingDecision {
     if (info.kind === "sftp" || !shouldRecord(roles, cluster)) return {};
@@ -88,7 +86,7 @@ export class AgentRecorder {
       if (refusal) return { refusal };
     }
     const start: SessionStartEvent = {
-      event: "session.start", ms: 0, version: 1, sid: info.sid, time: new Date().toISOString(), server_id: this.deps.serverId,
+      event: "session.start", ms: 0, version: 1, sid: info.sid, time: (this.deps.now?.() ?? new Date()).toISOString(), server_id: this.deps.serverId,
       user: info.user, login: info.login, kind: info.kind, mode: cluster.sessionRecording,
       ...(info.term ? { term: info.term, cols: info.cols, rows: info.rows } : {}),
       ...(info.command !== undefined ? { command: info.command } : {}),

@@ -3,8 +3,8 @@
 // auth service (as `ctl` would, with the same identity) or read from a local file.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { CliError, usage } from "../ctl/ctl-error.ts";
-import { clientFor, selectIdentity } from "../ctl/identity-selection.ts";
+import { CliError, usage } from "../platform/cli-error.ts";
+import { clientFor, selectIdentity } from "../platform/identity-selection.ts";
 import { asciicastLines } from "./asciicast.ts";
 import { parseClock } from "./clock.ts";
 import { playPty } from "./pty-player.ts";

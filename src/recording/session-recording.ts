@@ -23,7 +23,6 @@ export class SessionRecording {
   #backlog = 0;
   #waiters: (() => void)[] = [];
   #ended = false;
-  failed?: string;
 
   constructor(readonly sid: string, readonly mode: "node" | "sync", private readonly port: RecordingPort,
     private readonly batchBytes: number, readonly recordStdin: boolean) {}

@@ -50,11 +50,6 @@ export function lastAtOrBefore(sorted: readonly number[], x: number): number {
   return ans;
 }
 
-/** Event index at which playback at `ms` resumes: the first event after ms. */
-export function eventIndexAt(eventMs: readonly number[], ms: number): number {
-  return lastAtOrBefore(eventMs, ms) + 1;
-}
-
 export function eventTimes(events: readonly RecordingEvent[]): number[] {
   // Events are in order as recorded; a clock that stepped back is flattened.
   const out: number[] = [];

@@ -13,15 +13,7 @@ const IDLE_MS = 5_000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 60_000;
 
-export interface UploaderStats {
-  uploadedParts: number;
-  completed: number;
-  corrupt: number;
-  failures: number;
-}
-
 export class Uploader {
-  readonly stats: UploaderStats = { uploadedParts: 0, completed: 0, corrupt: 0, failures: 0 };
   readonly #root: string;
   readonly #backoff = new Map<string, { until: number; ms: number }>();
   #timer?: Timer;
@@ -54,11 +46,6 @@ export class Uploader {
     clearTimeout(this.#timer);
   }
 
-  /** Queue depth for metrics: sessions waiting in the spool. */
-  pending(): number {
-    return listSpooled(this.#root).length;
-  }
-
   poke(): void {
     if (this.#stopped) return;
     if (this.#running) {
@@ -81,7 +68,6 @@ export class Uploader {
           await this.#upload(sid);
           this.#backoff.delete(sid);
         } catch (e) {
-          this.stats.failures++;
           const ms = Math.min((b?.ms ?? RETRY_MIN_MS / 2) * 2, RETRY_MAX_MS);
           this.#backoff.set(sid, { until: Date.now() + ms, ms });
           this.log.warn("recording upload failed; will retry", { session: sid, retry_in_ms: ms, error: e as Error });
@@ -124,7 +110,6 @@ export class Uploader {
           if (e instanceof ApiError && e.status === 422) return this.#corrupt(sid, `part ${n}: ${e.message}`, false);
           throw e;
         }
-        this.stats.uploadedParts++;
       }
       unlinkSync(path);
     }
@@ -132,7 +117,6 @@ export class Uploader {
     const last = parts.at(-1) ?? state.next - 1;
     await this.client.complete(sid, { parts: last, interrupted: meta.state === "interrupted" });
     removeSession(this.#root, sid);
-    this.stats.completed++;
     this.log.info("session recording uploaded", { session: sid, parts: last, interrupted: meta.state === "interrupted" });
   }
 
@@ -142,7 +126,6 @@ export class Uploader {
   }
 
   #corrupt(sid: string, reason: string, report = true): void {
-    this.stats.corrupt++;
     let where = "";
     try {
       where = moveAside(this.dataDir, sid);

@@ -7,9 +7,9 @@ import type { Caller } from "../auth/authenticate.ts";
 import { HttpError } from "../auth/http-error.ts";
 import type { WebConfig } from "../core/config.ts";
 import { formatHostPort } from "../core/host-port.ts";
-import { API_RESOURCES, VERBS } from "../core/resources.ts";
+import { API_RESOURCES, VERBS } from "../core/resource-types.ts";
 import { ruleAllows } from "../core/access-policy.ts";
-import { VERSION, gitCommit } from "../version.ts";
+import { VERSION, gitCommit } from "../platform/version.ts";
 import { BrowserSessions, csrfMatches, type BrowserSession } from "./browser-sessions.ts";
 import { clearedCookie, readSessionCookie, sessionCookie } from "./cookie.ts";
 import { recordingEvents } from "./recording-events.ts";
@@ -40,7 +40,7 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
     if (!session) return signedOut("not signed in: run `hostward web` for a sign-in link");
     let caller: Caller;
     try {
-      caller = ctx.person(session.user);
+      caller = await ctx.person(session.user);
     } catch (e) {
       // Locked or removed while signed in: the session ends here, and the page's live views close.
       sessions.endUser(session.user);
@@ -72,14 +72,14 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
     return withHeaders(await inner(url.pathname.slice("/api".length) + url.search, { method: req.method, body, headers: { "content-type": "application/json" } }));
   }
 
-  function signin(token: string): Response {
+  async function signin(token: string): Promise<Response> {
     const r = links.redeem(token);
     if (!r.ok) {
       const why = r.reason === "expired" ? "This sign-in link has expired (links last 60 seconds)." : "This sign-in link is not valid: it was already used, or never issued.";
       return page(401, `${why} Run <code>hostward web</code> for a new one.`);
     }
     try {
-      ctx.person(r.user);
+      await ctx.person(r.user);
     } catch (e) {
       return page(403, escapeHtml((e as Error).message));
     }

@@ -23,7 +23,7 @@ const lock = (name: string, user: string) => ({ kind: "lock", name, target: { us
 test("a batch with one malformed resource changes nothing", () => {
   const { view } = openView();
   const t0 = new Date("2026-01-01T00:00:00Z");
-  view.applySnapshot(5, [lock("11111111-1111-4111-8111-111111111111", "alice")], [CA], t0);
+  view.applySnapshot(5, "", [lock("11111111-1111-4111-8111-111111111111", "alice")], [CA], t0);
   expect(() => view.applyChanges([
     { rev: 6, op: "put", kind: "lock", name: "22222222-2222-4222-8222-222222222222", resource: lock("22222222-2222-4222-8222-222222222222", "bob") },
     { rev: 7, op: "put", kind: "lock", name: "bad", resource: { kind: "lock", name: "33333333-3333-4333-8333-333333333333", target: { colour: "blue" } } },
@@ -36,11 +36,12 @@ test("a batch with one malformed resource changes nothing", () => {
 test("the cache, revision and last_synced_at survive a restart", () => {
   const first = openView();
   const t0 = new Date("2026-01-01T00:00:00Z");
-  first.view.applySnapshot(9, [lock("11111111-1111-4111-8111-111111111111", "alice"), { kind: "user", name: "alice", roles: ["dev"] }], [CA], t0);
-  first.view.applyChanges([{ rev: 10, op: "delete", kind: "user", name: "alice" }], undefined, new Date("2026-01-01T00:00:05Z"));
+  first.view.applySnapshot(9, "h9", [lock("11111111-1111-4111-8111-111111111111", "alice"), { kind: "user", name: "alice", roles: ["dev"] }], [CA], t0);
+  first.view.applyChanges([{ rev: 10, op: "delete", kind: "user", name: "alice", hash: "h10" }], undefined, new Date("2026-01-01T00:00:05Z"));
   first.db.close();
   const again = openView(first.dir);
   expect(again.view.rev).toBe(10);
+  expect(again.view.revHash).toBe("h10");
   expect(again.view.users.size).toBe(0);
   expect(again.view.locks.match({ user: "alice" }, t0)?.target.user).toBe("alice");
   expect(again.view.lastSyncedAt).toEqual(new Date("2026-01-01T00:00:05Z"));

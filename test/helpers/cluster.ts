@@ -67,8 +67,8 @@ export class TestCluster {
     return JSON.parse(await this.ctlOk("tokens", "add", "--format", "json"));
   }
 
-  /** Adds an agent process; `extra` is appended to its agent.toml. */
-  async addAgent(extra = "", labels = ""): Promise<Agent> {
+  /** Adds an agent process; `extra` is appended to its agent.toml, `env` is added to its environment. */
+  async addAgent(extra = "", labels = "", env: Record<string, string> = {}): Promise<Agent> {
     const name = `agent${this.agents.length + 1}`;
     const dir = join(this.dir, name);
     const [sshPort, diagPort] = [await freePort(), await freePort()];
@@ -80,7 +80,7 @@ export class TestCluster {
       proc: undefined as unknown as Proc,
       serverId: () => readFileSync(join(dir, "host_uuid"), "utf8").trim(),
       start: async (opts = {}) => {
-        agent.proc = startProc([...CLI, "agent", "start", "--config", configPath]);
+        agent.proc = startProc([...CLI, "agent", "start", "--config", configPath], { env });
         await agent.proc.waitForOutput(/"agent started"/, 20_000);
         if (opts.ready !== false) await waitFor(() => httpOk(`http://127.0.0.1:${diagPort}/readyz`), 10_000, `${name} ready`);
       },

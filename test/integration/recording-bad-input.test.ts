@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeOpenSshPrivateKey } from "../../src/core/openssh-private-key.ts";
-import { clientFor, selectIdentity } from "../../src/ctl/identity-selection.ts";
+import { clientFor, selectIdentity } from "../../src/platform/identity-selection.ts";
 import { ApiClient, ApiError } from "../../src/platform/api-client.ts";
 import { readIdentity, writeIdentity } from "../../src/platform/identity-file.ts";
 import { gzipMember } from "../../src/recording/part-codec.ts";

@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { openLiveSession } from "../helpers/live-session.ts";
 import { outputOf, play, playEvents, recordingsOf, waitForRecordings } from "../helpers/recordings.ts";
-import { CLI, run, startProc } from "../helpers/process.ts";
 
 const NOTICE = "hostward: this session is being recorded";
 

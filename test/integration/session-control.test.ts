@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clientFor } from "../../src/ctl/identity-selection.ts";
+import { clientFor } from "../../src/platform/identity-selection.ts";
 import { ApiError } from "../../src/platform/api-client.ts";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { openLiveSession, type LiveSession } from "../helpers/live-session.ts";

@@ -1,10 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { builtinRoles } from "../../src/core/builtin-roles.ts";
 import { ms } from "../../src/core/duration.ts";
-import {
-  DEFAULT_CLUSTER_CONFIG, isValidName, parseResource, parseResourceText, resourceToToml, toExternal,
-  type Resource, type ResourceParseOptions,
-} from "../../src/core/resources.ts";
+import { parseResource, parseResourceText, resourceToToml, toExternal } from "../../src/core/resources.ts";
+import { DEFAULT_CLUSTER_CONFIG, isValidName, type Resource, type ResourceParseOptions } from "../../src/core/resource-types.ts";
 import { ValidationError } from "../../src/core/validation-error.ts";
 
 const now = new Date("2026-01-01T00:00:00Z");

@@ -1,12 +1,12 @@
 // Operator endpoints that are not plain resources: join tokens, user certificates,
 // status, known-hosts and the audit event log.
 import { caPinFromPem } from "../../core/ca-pin.ts";
-import { parseDuration } from "../../core/duration.ts";
-import { VERSION } from "../../version.ts";
+import { VERSION } from "../../platform/version.ts";
 import type { Route } from "../api.ts";
 import { asBody, bool, duration, str } from "../body-fields.ts";
 import { badRequest } from "../http-error.ts";
 import { actor } from "./resource-routes.ts";
+import { sinceDate } from "./since-date.ts";
 
 const MAX_PAGE = 1000;
 
@@ -32,8 +32,12 @@ export function adminRoutes(caCertPem: string): Route[] {
     },
     {
       method: "POST", path: "/v1/users/:name/certs",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("user", "update");
+        if (ctx.caller.kind === "user") {
+          const refusal = await ctx.svc.certificateEscalation(ctx.caller, ctx.params.name!);
+          if (refusal) ctx.deny(refusal);
+        }
         const b = asBody(ctx.body);
         const cert = ctx.svc.signUserCert(ctx.params.name!, str(b, "public_key", { max: 16_384 }), duration(b, "ttl", "8h"));
         return { cert: cert.line, valid_before: cert.validBefore.toISOString(), principals: cert.principals };
@@ -74,14 +78,4 @@ export function adminRoutes(caCertPem: string): Route[] {
       },
     },
   ];
-}
-
-function sinceDate(s: string, now: Date): Date {
-  try {
-    return new Date(now.getTime() - parseDuration(s));
-  } catch {
-    const d = new Date(s);
-    if (Number.isNaN(d.getTime())) throw badRequest(`since: expected a duration ("1h") or an RFC 3339 time, got ${JSON.stringify(s.slice(0, 40))}`);
-    return d;
-  }
 }

@@ -2,6 +2,8 @@
 // renewal and the change-feed WebSocket; and the operator's node listing.
 import type { Route, RouteContext } from "../api.ts";
 import { asBody, labels, str } from "../body-fields.ts";
+import { isHistoryHash } from "../../core/feed-history.ts";
+import { SERVER_TIME_HEADER } from "../../core/request-token.ts";
 import { forbidden, HttpError } from "../http-error.ts";
 import type { NodeRecord } from "../store.ts";
 import type { AuthService } from "../auth-service.ts";
@@ -27,7 +29,10 @@ export function nodeRoutes(): Route[] {
         const serverId = requireNode(ctx);
         const since = Number(ctx.url.searchParams.get("since") ?? "0");
         if (!Number.isSafeInteger(since) || since < 0) throw new HttpError(400, "since: expected a revision number");
-        if (ctx.server.upgrade(ctx.req, { data: { serverId, since } })) return undefined;
+        const hash = ctx.url.searchParams.get("hash") ?? undefined;
+        if (hash !== undefined && hash !== "" && !isHistoryHash(hash)) throw new HttpError(400, "hash: expected a history hash");
+        const headers = { [SERVER_TIME_HEADER]: String(ctx.svc.now().getTime()) };
+        if (ctx.server.upgrade(ctx.req, { data: { serverId, since, hash }, headers })) return undefined;
         throw new HttpError(400, "expected a WebSocket upgrade");
       },
     },

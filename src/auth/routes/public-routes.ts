@@ -1,6 +1,6 @@
 // Unauthenticated endpoints: the CA certificate (checked by the caller against its
 // pin), ping, and join, which is authorised by the single-purpose join token it carries.
-import { VERSION } from "../../version.ts";
+import { VERSION } from "../../platform/version.ts";
 import type { Route } from "../api.ts";
 import { asBody, labels, str } from "../body-fields.ts";
 

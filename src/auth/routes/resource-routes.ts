@@ -1,6 +1,8 @@
 // Create, read, list and delete of the TOML resources (role, user, lock,
 // cluster_config), each checked against the caller's role rules.
-import { toExternal, type ResourceKind } from "../../core/resources.ts";
+import { toExternal } from "../../core/resources.ts";
+import type { ResourceKind, Verb } from "../../core/resource-types.ts";
+import type { PendingChange } from "../admin-guard.ts";
 import type { Route, RouteContext } from "../api.ts";
 import { asBody } from "../body-fields.ts";
 import { badRequest, notFound } from "../http-error.ts";
@@ -29,25 +31,36 @@ export function resourceRoutes(): Route[] {
     },
     {
       method: "PUT", path: "/v1/resources",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const b = asBody(ctx.body);
         const kind = typeof b.kind === "string" && (KINDS as string[]).includes(b.kind) ? (b.kind as ResourceKind) : undefined;
         if (!kind) throw badRequest(`kind: expected one of ${KINDS.join(", ")}`);
         const exists = typeof b.name === "string" && ctx.svc.store.getResource(kind, b.name) !== undefined;
-        ctx.authorize(kind, exists ? "update" : "create");
-        return toExternal(ctx.svc.putResource(b, actor(ctx)));
+        const verb = exists ? "update" : "create";
+        ctx.authorize(kind, verb);
+        const r = ctx.svc.parse(b);
+        await refuseEscalation(ctx, { put: r }, verb);
+        return toExternal(ctx.svc.putParsed(r, actor(ctx)));
       },
     },
     {
       method: "DELETE", path: "/v1/resources/:kind/:name",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const kind = kindParam(ctx);
         ctx.authorize(kind, "delete");
+        await refuseEscalation(ctx, { delete: { kind, name: ctx.params.name! } }, "delete");
         ctx.svc.deleteResource(kind, ctx.params.name!, actor(ctx));
         return { deleted: `${kind}/${ctx.params.name}` };
       },
     },
   ];
+}
+
+/** Deleting a role that denies, or writing a role or user, must not grant what the caller lacks. */
+async function refuseEscalation(ctx: RouteContext, change: PendingChange, verb: Verb): Promise<void> {
+  if (ctx.caller.kind !== "user") return;
+  const refusal = await ctx.svc.escalation(ctx.caller, change, verb);
+  if (refusal) ctx.deny(refusal);
 }
 
 export function actor(ctx: RouteContext): string {

@@ -1,12 +1,13 @@
 // The session inventory (`ctl sessions ls`) and the call an agent makes when it
 // (re)starts: every lease it held and every session it had open are over.
-import { formatDuration, ms, parseDuration } from "../../core/duration.ts";
+import { formatDuration, ms } from "../../core/duration.ts";
 import type { Route } from "../api.ts";
 import type { AuthService } from "../auth-service.ts";
 import { badRequest } from "../http-error.ts";
 import type { SessionRecord, StoredSessionState } from "../session-inventory.ts";
 import { requireNode } from "./semaphore-routes.ts";
 import { recordingState } from "./recording-routes.ts";
+import { sinceDate } from "./since-date.ts";
 
 const MAX_PAGE = 1000;
 const STATES = ["active", "completed", "rejected", "lost"] as const;
@@ -83,14 +84,4 @@ function recordingOf(r: SessionRecord, svc: AuthService): string {
   if (!r.recorded) return "";
   const rec = svc.store.recordings.getRecording(r.id);
   return rec ? recordingState(rec) : "pending";
-}
-
-export function sinceDate(s: string, now: Date): Date {
-  try {
-    return new Date(now.getTime() - parseDuration(s));
-  } catch {
-    const d = new Date(s);
-    if (Number.isNaN(d.getTime())) throw badRequest(`since: expected a duration ("1h") or an RFC 3339 time, got ${JSON.stringify(s.slice(0, 40))}`);
-    return d;
-  }
 }

@@ -6,10 +6,10 @@ import { dirname } from "node:path";
 import { decodeOpenSshPrivateKey } from "../core/openssh-private-key.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import { parseCertificate } from "../core/sshcert.ts";
-import { ApiClient } from "../platform/api-client.ts";
-import { readIdentity } from "../platform/identity-file.ts";
-import { profilePath, readProfile } from "../platform/profile-file.ts";
-import { CliError } from "./ctl-error.ts";
+import { ApiClient } from "./api-client.ts";
+import { readIdentity } from "./identity-file.ts";
+import { profilePath, readProfile } from "./profile-file.ts";
+import { CliError } from "./cli-error.ts";
 
 export const ADMIN_IDENTITY_PATHS = ["./.hostward/admin.identity", "/var/lib/hostward/auth/admin.identity"];
 
