@@ -2,6 +2,9 @@
 # Builds the one binary: dist/hostward (or $1). Identifiers are not minified: ssh2 tells its
 # channel types apart by constructor.name, which --minify-identifiers renames (a user could
 # crash the agent with `ssh -s foo`; Bun 1.4.5 --keep-names does not keep class names).
+# --splitting keeps each dynamically imported command in its own chunk inside the binary:
+# without it Bun hoists every built-in module import (node:http, node:zlib, bun:sqlite…)
+# to the top of one bundle, and `hostward version` paid ~120 ms loading them.
 # Built to a temporary name and renamed, so
 # parallel test processes never run a half-written binary.
 set -eu
@@ -9,7 +12,7 @@ cd "$(dirname "$0")/.."
 out="${1:-dist/hostward}"
 tmp="$out.tmp.$$"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-node_modules/.bin/bun build --compile --minify-whitespace --minify-syntax --sourcemap \
+node_modules/.bin/bun build --compile --splitting --minify-whitespace --minify-syntax --sourcemap \
   --define "process.env.HOSTWARD_COMMIT=\"$commit\"" \
   src/cli.ts src/recording/encoder-worker.ts --outfile "$tmp"
 mv -f "$tmp" "$out"

@@ -1,20 +1,12 @@
 #!/usr/bin/env bun
 // hostward's single entry point: dispatches to the auth service, the agent, the
 // operator CLI and the dev cluster, and turns errors into one line and an exit code.
-import { parseArgs } from "node:util";
-import { parseAgentConfig, parseAuthConfig } from "./core/config.ts";
+// Each command's modules are loaded when it runs (dynamic import), so `version` or
+// `ctl get` never evaluates the agent, the player's terminal emulator, the S3 client
+// or the X.509 library; the compiled binary bundles them but defers their evaluation.
 import { ValidationError } from "./core/validation-error.ts";
-import { startAgent } from "./agent/start.ts";
-import { startAuth } from "./auth/start.ts";
-import { runCtl } from "./ctl/ctl.ts";
-import { runLogin } from "./ctl/login.ts";
 import { CliError, usage } from "./platform/cli-error.ts";
-import { runDev } from "./dev/dev.ts";
-import { runPlay } from "./recording/play-command.ts";
-import { runWeb } from "./ctl/web-signin.ts";
-import { webConsole } from "./web/console.ts";
-import { ApiError } from "./platform/api-client.ts";
-import { loadConfig } from "./platform/config-file.ts";
+import { ApiError } from "./platform/api-error.ts";
 import { stopOnSignal } from "./platform/stop-on-signal.ts";
 import { gitCommit, VERSION } from "./platform/version.ts";
 
@@ -23,7 +15,7 @@ const USAGE = `usage: hostward COMMAND
   agent start [--config FILE]    run the node agent
   ctl ...                        operator commands (hostward ctl for the list)
   login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
-  web [--identity FILE] [--no-browser]   a one-time sign-in link to the web console (opened in $BROWSER)
+  web [--identity FILE] [--no-browser]   a one-time sign-in link to the web console (opens $BROWSER)
   play SESSION|FILE [--format pty|json|text|asciicast]   play back or export a recording
   dev [--dir .hostward]          a whole cluster on this machine for a first look
   version                        print version, commit and Bun version`;
@@ -33,11 +25,11 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case "auth": return serve(rest, "auth");
     case "agent": return serve(rest, "agent");
-    case "ctl": return runCtl(rest, process.env);
-    case "login": return runLogin(rest, process.env);
-    case "dev": return runDev(rest);
-    case "play": return runPlay(rest, process.env);
-    case "web": return runWeb(rest, process.env);
+    case "ctl": return (await import("./ctl/ctl.ts")).runCtl(rest, process.env);
+    case "login": return (await import("./ctl/login.ts")).runLogin(rest, process.env);
+    case "dev": return (await import("./dev/dev.ts")).runDev(rest);
+    case "play": return (await import("./recording/play-command.ts")).runPlay(rest, process.env);
+    case "web": return (await import("./ctl/web-signin.ts")).runWeb(rest, process.env);
     case "version":
     case "--version":
       return void console.log(`hostward ${VERSION} (commit ${gitCommit()}, bun ${Bun.version})`);
@@ -53,14 +45,18 @@ async function main(argv: string[]): Promise<void> {
 async function serve(args: string[], which: "auth" | "agent"): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== "start") throw usage(`usage: hostward ${which} start [--config FILE]`);
-  const { values } = parseFlags(rest);
+  const { values } = await parseFlags(rest);
+  const [{ loadConfig }, { parseAgentConfig, parseAuthConfig }] = await Promise.all([
+    import("./platform/config-file.ts"), import("./core/config.ts"),
+  ]);
   const running = which === "auth"
-    ? await startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig), undefined, [webConsole()])
-    : await startAgent(loadConfig(values.config, "/etc/hostward/agent.toml", parseAgentConfig));
+    ? await (await import("./auth/start.ts")).startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig), undefined, [(await import("./web/console.ts")).webConsole()])
+    : await (await import("./agent/start.ts")).startAgent(loadConfig(values.config, "/etc/hostward/agent.toml", parseAgentConfig));
   stopOnSignal(() => running.stop());
 }
 
-function parseFlags(args: string[]) {
+async function parseFlags(args: string[]) {
+  const { parseArgs } = await import("node:util");
   try {
     return parseArgs({ args, options: { config: { type: "string", short: "c" } }, strict: true });
   } catch (e) {

@@ -3,21 +3,25 @@
 import { parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
 import { usage } from "../platform/cli-error.ts";
-import { events } from "./events.ts";
 import { clientFor, selectIdentity } from "../platform/identity-selection.ts";
-import { knownHosts } from "./known-hosts.ts";
-import { lock, unlock } from "./lock.ts";
-import { nodes } from "./nodes.ts";
-import { recordings } from "./recordings.ts";
-import { create, get, rm } from "./resources.ts";
-import { semaphores } from "./semaphores.ts";
-import { sessions } from "./sessions.ts";
-import { status } from "./status.ts";
-import { tokens } from "./tokens.ts";
-import { users } from "./users.ts";
 
-const COMMANDS: Record<string, CtlCommand> = {
-  status, tokens, nodes, users, create, get, rm, lock, unlock, events, recordings, sessions, semaphores, "known-hosts": knownHosts,
+// Each subcommand's file is loaded only when it runs: `ctl get` never evaluates what
+// `ctl recordings` needs.
+const COMMANDS: Record<string, () => Promise<CtlCommand>> = {
+  status: async () => (await import("./status.ts")).status,
+  tokens: async () => (await import("./tokens.ts")).tokens,
+  nodes: async () => (await import("./nodes.ts")).nodes,
+  users: async () => (await import("./users.ts")).users,
+  create: async () => (await import("./resources.ts")).create,
+  get: async () => (await import("./resources.ts")).get,
+  rm: async () => (await import("./resources.ts")).rm,
+  lock: async () => (await import("./lock.ts")).lock,
+  unlock: async () => (await import("./lock.ts")).unlock,
+  events: async () => (await import("./events.ts")).events,
+  recordings: async () => (await import("./recordings.ts")).recordings,
+  sessions: async () => (await import("./sessions.ts")).sessions,
+  semaphores: async () => (await import("./semaphores.ts")).semaphores,
+  "known-hosts": async () => (await import("./known-hosts.ts")).knownHosts,
 };
 
 export const CTL_USAGE = `usage: hostward ctl [--identity FILE] [--auth HOST:PORT] COMMAND
@@ -29,8 +33,9 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
   const globals = at === -1 ? argv : argv.slice(0, at);
   const { values } = parse(globals, { identity: { type: "string" }, auth: { type: "string" } }, "ctl");
   const name = at === -1 ? undefined : argv[at];
-  const command = name ? COMMANDS[name] : undefined;
-  if (!command) throw usage(name ? `unknown ctl command "${name}"\n${CTL_USAGE}` : CTL_USAGE);
+  const load = name ? COMMANDS[name] : undefined;
+  if (!load) throw usage(name ? `unknown ctl command "${name}"\n${CTL_USAGE}` : CTL_USAGE);
+  const command = await load();
   let client: ReturnType<typeof clientFor> | undefined;
   await command(argv.slice(at + 1), { client: () => (client ??= clientFor(selectIdentity(values.identity, env), values.auth)) });
 }

@@ -12,11 +12,9 @@ export interface Signer {
   privateKey: KeyObject;
 }
 
-export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
+import { ApiError } from "./api-error.ts";
+
+export { ApiError };
 
 const TIMEOUT_MS = 10_000;
 

@@ -1,8 +1,8 @@
 // Identity files (admin.identity, a person's profile key material, an agent's
 // identity): where the auth service is, its CA, and the key that proves who we are.
-import TOML from "@iarna/toml";
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "./fs-atomic.ts";
+import { tomlStringify } from "./toml-stringify.ts";
 
 export interface Identity {
   authServer: string;
@@ -19,7 +19,7 @@ export interface Identity {
 export function readIdentity(path: string): Identity {
   let o: Record<string, unknown>;
   try {
-    o = TOML.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    o = Bun.TOML.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   } catch (e) {
     throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message.split("\n")[0]}`);
   }
@@ -36,5 +36,5 @@ export function writeIdentity(path: string, id: Identity): void {
   const o: Record<string, string> = { auth_server: id.authServer, ca_pin: id.caPin, ca_cert: id.caCertPem, key: id.keyPem };
   if (id.cert) o.cert = id.cert;
   if (id.serverId) o.server_id = id.serverId;
-  writeFileAtomic(path, TOML.stringify(o), 0o600);
+  writeFileAtomic(path, tomlStringify(o), 0o600);
 }

@@ -1,10 +1,10 @@
 // A person's saved login (~/.hostward/profile.toml, written by `hostward login`):
 // where the auth service is, its pinned CA, and the paths of their key and certificate.
-import TOML from "@iarna/toml";
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "./fs-atomic.ts";
+import { tomlStringify } from "./toml-stringify.ts";
 
 export interface Profile {
   authServer: string;
@@ -21,7 +21,7 @@ export function profilePath(env: Record<string, string | undefined>): string {
 export function readProfile(path: string): Profile {
   let o: Record<string, unknown>;
   try {
-    o = TOML.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    o = Bun.TOML.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   } catch (e) {
     throw new Error(`${path}: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -33,6 +33,6 @@ export function readProfile(path: string): Profile {
 }
 
 export function writeProfile(path: string, p: Profile): void {
-  const text = TOML.stringify({ auth_server: p.authServer, ca_pin: p.caPin, ca_cert: p.caCertPem, key: p.keyPath, cert: p.certPath });
+  const text = tomlStringify({ auth_server: p.authServer, ca_pin: p.caPin, ca_cert: p.caCertPem, key: p.keyPath, cert: p.certPath });
   writeFileAtomic(path, text, 0o600);
 }
