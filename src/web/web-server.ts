@@ -14,8 +14,6 @@ import { BrowserSessions, csrfMatches, type BrowserSession } from "./browser-ses
 import { clearedCookie, readSessionCookie, sessionCookie } from "./cookie.ts";
 import { recordingEvents } from "./recording-events.ts";
 import type { SigninLinks } from "./signin-links.ts";
-import consolePage from "./ui/index.html";
-import playerPage from "./ui/player.html";
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 const JSON_HEADERS = { "cache-control": "no-store", "x-content-type-options": "nosniff", "x-frame-options": "DENY" };
@@ -98,6 +96,7 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
     }, { headers: JSON_HEADERS });
   }
 
+  const { consolePage, playerPage } = await import("./ui-pages.ts");
   const server = listen(cfg, () => Bun.serve({
     hostname: cfg.listen.host,
     port: cfg.listen.port,
