@@ -1,7 +1,7 @@
 // PostgreSQL implementation of RecordingStore: one row per session recording, the part
 // bookkeeping as JSON (a handful of entries per session).
 import type { SQL } from "bun";
-import type { RecordingQuery, RecordingRecord, RecordingStore } from "../recording/recording-store.ts";
+import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "../recording/recording-store.ts";
 
 export class PostgresRecordingStore implements RecordingStore {
   constructor(private readonly q: SQL) {}
@@ -31,6 +31,21 @@ export class PostgresRecordingStore implements RecordingStore {
 
   async deleteRecording(sessionId: string): Promise<boolean> {
     return (await this.q`DELETE FROM recordings WHERE session_id = ${sessionId} RETURNING 1`).length === 1;
+  }
+
+  async usage(since: Date): Promise<RecordingUsage> {
+    // Sizes come from the bookkeeping rows (the bytes each upload received), never from the bucket.
+    const size = "COALESCE((data::jsonb->>'bytes')::bigint, 0)";
+    const [total] = await this.q.unsafe(`SELECT COALESCE(SUM(${size}), 0)::float8 AS b, COUNT(*)::int AS n FROM recordings`);
+    const days = await this.q.unsafe(`SELECT to_char(to_timestamp(started_at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, SUM(${size})::float8 AS b, COUNT(*)::int AS n
+      FROM recordings WHERE started_at >= $1 GROUP BY day ORDER BY day`, [since.getTime()]);
+    const nodes = await this.q.unsafe(`SELECT server_id, SUM(${size})::float8 AS b, COUNT(*)::int AS n FROM recordings WHERE started_at >= $1
+      GROUP BY server_id ORDER BY b DESC`, [since.getTime()]);
+    return {
+      total: { bytes: total.b, recordings: total.n },
+      days: days.map((d: { day: string; b: number; n: number }) => ({ day: d.day, bytes: d.b, recordings: d.n })),
+      nodes: nodes.map((n: { server_id: string; b: number; n: number }) => ({ serverId: n.server_id, bytes: n.b, recordings: n.n })),
+    };
   }
 
   async openRecordings(serverId?: string): Promise<RecordingRecord[]> {

@@ -59,6 +59,11 @@ export class PostgresSessionInventory implements SessionInventory {
     if (q.node) where.push(`node = ${arg(q.node)}`);
     if (q.login) where.push(`login = ${arg(q.login)}`);
     if (q.since) where.push(`start_at >= ${arg(q.since.getTime())}`);
+    if (q.until) where.push(`start_at < ${arg(q.until.getTime())}`);
+    if (q.after) {
+      const [start, id] = [arg(q.after.start.getTime()), arg(q.after.id)];
+      where.push(`(start_at < ${start} OR (start_at = ${start} AND id COLLATE "C" > ${id}))`);
+    }
     const text = `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY start_at DESC, id COLLATE "C" LIMIT ${arg(q.limit)}`;
     return (await this.q.unsafe(text, args)).map(toRecord);
   }

@@ -18,7 +18,11 @@ export async function applySessionEvent(inv: SessionInventory, e: AuditEvent & {
     }
     case "session.end": {
       const id = text(e.sid);
-      if (id) await inv.ended({ ...base, id, end: time });
+      if (!id) return;
+      await inv.ended({ ...base, id, end: time });
+      // The agent cut it (client disconnected, lock, max_session_ttl, …): the end says why.
+      const reason = text(e.reason);
+      if (reason) await inv.noteReason(id, reason);
       return;
     }
     case "session.rejected": {

@@ -279,6 +279,8 @@ export function storeSuite(name: string, backend: Backend): void {
       expect((await s.sessions.list({ login: "ubuntu", limit: 10 })).map((r) => r.id)).toEqual(["b"]);
       expect((await s.sessions.list({ since: new Date("2026-01-01T12:00:00Z"), limit: 10 })).map((r) => r.id)).toEqual(["b"]);
       expect(await s.sessions.list({ node: "other", limit: 10 })).toEqual([]);
+      expect((await s.sessions.list({ until: new Date("2026-01-01T12:00:00Z"), limit: 10 })).map((r) => r.id)).toEqual(["a"]);
+      expect((await s.sessions.list({ after: { start: new Date("2026-01-02T00:00:00.000Z"), id: "b" }, limit: 10 })).map((r) => r.id)).toEqual(["a"]);
       expect(await s.sessions.list({ states: ["completed"], limit: 10 })).toEqual([]);
     }));
   });
@@ -305,6 +307,10 @@ export function storeSuite(name: string, backend: Backend): void {
       expect((await r.listRecordings({ limit: 1 })).map((x) => x.sessionId)).toEqual(["s3"]);
       expect((await r.openRecordings()).map((x) => x.sessionId).sort()).toEqual(["s1", "s2"]);
       expect((await r.openRecordings(N2)).map((x) => x.sessionId)).toEqual(["s2"]);
+      const use = await r.usage(at(2));
+      expect(use.total).toEqual({ bytes: 99, recordings: 3 });
+      expect(use.days).toEqual([{ day: "2026-01-01", bytes: 0, recordings: 2 }]);
+      expect(use.nodes.map((n) => [n.serverId, n.recordings]).sort()).toEqual([[N1, 1], [N2, 1]]);
       expect(await r.deleteRecording("s2")).toBe(true);
       expect(await r.deleteRecording("s2")).toBe(false);
     }));
