@@ -34,6 +34,13 @@ CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
 CREATE TABLE cluster_secrets (name text PRIMARY KEY, data text NOT NULL);
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- Running auth services sharing this database (each heartbeats its row).
+CREATE TABLE replicas (id text PRIMARY KEY, addr text NOT NULL, started_at bigint NOT NULL, seen_at bigint NOT NULL);
+`,
+  },
 ];
 
 /** Applies the migrations this database lacks; returns the versions applied. */

@@ -10,7 +10,7 @@ import { migrate } from "./postgres-schema.ts";
 import { PostgresRecordingStore } from "./postgres-recording-store.ts";
 import { PostgresSemaphoreStore } from "./postgres-semaphore-store.ts";
 import { PostgresSessionInventory } from "./postgres-session-inventory.ts";
-import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
+import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, ReplicaRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 
 const KEEP_CHANGES = 10_000;
 const EPOCH = new Date(0);
@@ -18,6 +18,8 @@ const EPOCH = new Date(0);
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 5;
 const NONCE_PRUNE_EVERY_MS = 60_000;
+/** NOTIFY channel for feed appends: a wake-up for the other replicas' watch hubs. */
+const FEED_CHANNEL = "hostward_feed";
 
 export interface PostgresOptions {
   /** Connections in this replica's pool. */
@@ -188,6 +190,44 @@ export class PostgresStore implements Store {
     return rows.length === 1;
   }
 
+  async clusterSecrets(): Promise<Record<string, string> | undefined> {
+    const rows = await this.q`SELECT name, data FROM cluster_secrets`;
+    return rows.length ? Object.fromEntries(rows.map((r: { name: string; data: string }) => [r.name, r.data])) : undefined;
+  }
+
+  offerClusterSecrets(secrets: Record<string, string>): Promise<Record<string, string>> {
+    return this.#tx(async (q) => {
+      // Replicas starting together: one offer is stored whole, the others read it.
+      await q`SELECT pg_advisory_xact_lock(hashtextextended('cluster_secrets', 0))`;
+      const rows = await q`SELECT name, data FROM cluster_secrets`;
+      if (rows.length) return Object.fromEntries(rows.map((r: { name: string; data: string }) => [r.name, r.data]));
+      for (const [name, data] of Object.entries(secrets)) await q`INSERT INTO cluster_secrets (name, data) VALUES (${name}, ${data})`;
+      return secrets;
+    });
+  }
+
+  async heartbeatReplica(id: string, addr: string, now: Date): Promise<void> {
+    await this.q`INSERT INTO replicas (id, addr, started_at, seen_at) VALUES (${id}, ${addr}, ${now.getTime()}, ${now.getTime()})
+      ON CONFLICT (id) DO UPDATE SET addr = excluded.addr, seen_at = excluded.seen_at`;
+  }
+
+  async liveReplicas(since: Date): Promise<ReplicaRecord[]> {
+    const rows = await this.q`SELECT * FROM replicas WHERE seen_at >= ${since.getTime()} ORDER BY seen_at DESC`;
+    return rows.map((r: { id: string; addr: string; started_at: string; seen_at: string }) =>
+      ({ id: r.id, addr: r.addr, startedAt: new Date(Number(r.started_at)), seenAt: new Date(Number(r.seen_at)) }));
+  }
+
+  async removeReplica(id: string): Promise<void> {
+    await this.q`DELETE FROM replicas WHERE id = ${id}`;
+  }
+
+  async onFeedWrite(wake: () => void): Promise<() => Promise<void>> {
+    // Bun keeps one listening connection and re-subscribes after a drop; onlisten runs
+    // then too, so a change made while we were deaf is read at once.
+    const sub = await this.pool.listen(FEED_CHANNEL, () => wake(), () => wake());
+    return () => sub.unlisten();
+  }
+
   atomically<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     return this.#tx((q) => fn(q === this.q ? this : new PostgresStore(this.pool, q, true)));
   }
@@ -222,6 +262,8 @@ async function appendChange(q: SQL, op: Change["op"], kind: string, name: string
   await q`UPDATE feed_head SET hash = ${hash} WHERE id = 1`;
   await q`INSERT INTO changes (rev, op, kind, name, data, hash) VALUES (${rev}, ${op}, ${kind}, ${name}, ${data}, ${hash})`;
   if (rev % 1000 === 0) await q`DELETE FROM changes WHERE rev <= ${rev - KEEP_CHANGES}`;
+  // Delivered at commit, to every replica listening (this one included).
+  await q`SELECT pg_notify(${FEED_CHANNEL}, ${String(rev)})`;
   return rev;
 }
 

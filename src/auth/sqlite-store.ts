@@ -7,7 +7,7 @@ import { parseResource, toExternal } from "../core/resources.ts";
 import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { AsyncMutex } from "../core/async-mutex.ts";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
-import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
+import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, ReplicaRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { direct, type SqliteGate } from "./sqlite-gate.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
 import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, expires_at INTEGER NOT
 CREATE TABLE IF NOT EXISTS nodes (server_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, uid TEXT NOT NULL UNIQUE, time TEXT NOT NULL, event TEXT NOT NULL, user TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
+CREATE TABLE IF NOT EXISTS cluster_secrets (name TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS replicas (id TEXT PRIMARY KEY, addr TEXT NOT NULL, started_at INTEGER NOT NULL, seen_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS used_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS used_nonces_expiry ON used_nonces (expires_at);
 `;
@@ -244,6 +246,46 @@ export class SqliteStore implements Store {
         throw e;
       }
     });
+  }
+
+  clusterSecrets(): Promise<Record<string, string> | undefined> {
+    return this.#gate(() => this.#secrets());
+  }
+
+  offerClusterSecrets(secrets: Record<string, string>): Promise<Record<string, string>> {
+    return this.#gate(() => this.#db.transaction(() => {
+      const stored = this.#secrets();
+      if (stored) return stored;
+      for (const [name, data] of Object.entries(secrets)) this.#db.query("INSERT INTO cluster_secrets (name, data) VALUES (?, ?)").run(name, data);
+      return secrets;
+    })());
+  }
+
+  heartbeatReplica(id: string, addr: string, now: Date): Promise<void> {
+    return this.#gate(() => {
+      this.#db.query("INSERT INTO replicas (id, addr, started_at, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET addr = excluded.addr, seen_at = excluded.seen_at")
+        .run(id, addr, now.getTime(), now.getTime());
+    });
+  }
+
+  liveReplicas(since: Date): Promise<ReplicaRecord[]> {
+    return this.#gate(() => this.#db.query<{ id: string; addr: string; started_at: number; seen_at: number }, [number]>(
+      "SELECT * FROM replicas WHERE seen_at >= ? ORDER BY seen_at DESC").all(since.getTime())
+      .map((r) => ({ id: r.id, addr: r.addr, startedAt: new Date(r.started_at), seenAt: new Date(r.seen_at) })));
+  }
+
+  removeReplica(id: string): Promise<void> {
+    return this.#gate(() => void this.#db.query("DELETE FROM replicas WHERE id = ?").run(id));
+  }
+
+  /** One process writes this file: its own writes wake its hub directly. */
+  async onFeedWrite(_wake: () => void): Promise<() => Promise<void>> {
+    return async () => {};
+  }
+
+  #secrets(): Record<string, string> | undefined {
+    const rows = this.#db.query<{ name: string; data: string }, []>("SELECT name, data FROM cluster_secrets").all();
+    return rows.length ? Object.fromEntries(rows.map((r) => [r.name, r.data])) : undefined;
   }
 
   /** One connection, one writer: a transaction already excludes every other. */

@@ -28,10 +28,18 @@ import { semaphoreRoutes } from "./routes/semaphore-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { addSessionControlMetrics } from "./session-control-metrics.ts";
 import { openStore, redactUrl } from "./open-store.ts";
+import { syncClusterSecrets } from "./cluster-secrets.ts";
+import type { Store } from "./store.ts";
+import { randomUUID } from "node:crypto";
 import { loadOrCreateSshCas } from "./ssh-cas.ts";
 import { loadOrCreateTls } from "./tls-ca.ts";
 import { TOKEN_WINDOW_MS } from "../core/request-token.ts";
 import { WatchHub, type WatchSocketData } from "./watch-hub.ts";
+
+const FEED_POLL_MS = 2_000;
+const REPLICA_HEARTBEAT_MS = 5_000;
+/** A replica not seen for this long is gone (killed without removing its row). */
+const REPLICA_LIVE_MS = 15_000;
 
 export interface RunningAuth {
   svc: AuthService;
@@ -66,6 +74,8 @@ export interface AddonContext {
 export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" }), addons: AuthAddon[] = []): Promise<RunningAuth & { addonUrls: string[] }> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const store = await openStore(cfg);
+  const replica = await joinReplicas(store, cfg, log);
+  await syncClusterSecrets(store, cfg.dataDir, cfg.clusterName, log);
   const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : []), ...(cfg.web ? [cfg.web.listen.host] : [])]);
   const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
   const caPin = caPinFromPem(tls.caCertPem);
@@ -80,6 +90,9 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const hub = new WatchHub(store, () => [cas.user.publicLine], log, svc);
   await hub.start();
   svc.hub = hub;
+  // Another replica's writes: NOTIFY wakes the hub at once; the poll covers a missed wake-up.
+  const stopListening = await store.onFeedWrite(() => void hub.sync().catch((e) => log.warn("change feed read failed", { error: e as Error })));
+  const feedPoll = setInterval(() => void hub.sync().catch(() => {}), FEED_POLL_MS);
   const refreshMetrics = authMetrics(metrics, svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest), ...addons.flatMap((a) => a.routes())];
   const authDeps = { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() };
@@ -117,6 +130,9 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
     async stop() {
       for (const a of started) await a.stop();
       clearInterval(sweeper);
+      clearInterval(feedPoll);
+      await stopListening().catch(() => {});
+      await replica.stop();
       hub.close();
       server.stop(true);
       diag?.stop(true);
@@ -127,10 +143,39 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
 
 /** First start: built-in roles, default cluster_config and the admin user. Later starts leave edits alone. */
 async function seed(svc: AuthService): Promise<void> {
-  const s = svc.store;
-  for (const role of builtinRoles()) if (!(await s.getResource("role", role.name))) await s.putResource(role);
-  if (!(await s.getResource("cluster_config", "cluster_config"))) await s.putResource(DEFAULT_CLUSTER_CONFIG);
-  if (!(await s.getResource("user", "admin"))) await s.putResource({ kind: "user", name: "admin", roles: ["admin"] });
+  // Under a lock: replicas starting together seed once.
+  await svc.store.atomically(async (s) => {
+    await s.lock("admins");
+    for (const role of builtinRoles()) if (!(await s.getResource("role", role.name))) await s.putResource(role);
+    if (!(await s.getResource("cluster_config", "cluster_config"))) await s.putResource(DEFAULT_CLUSTER_CONFIG);
+    if (!(await s.getResource("user", "admin"))) await s.putResource({ kind: "user", name: "admin", roles: ["admin"] });
+  });
+}
+
+/**
+ * Registers this replica (and keeps its row fresh). With recordings in a file:// directory
+ * that is not marked shared, a second live replica would keep half of every recording
+ * where the others cannot read it: refused at start.
+ */
+async function joinReplicas(store: Store, cfg: AuthConfig, log: Logger): Promise<{ id: string; stop(): Promise<void> }> {
+  const id = randomUUID();
+  const addr = cfg.publicAddr ?? formatHostPort(cfg.listen);
+  const others = (await store.liveReplicas(new Date(Date.now() - REPLICA_LIVE_MS))).filter((r) => r.id !== id);
+  if (others.length && cfg.recordings.storage.startsWith("file://") && !cfg.recordings.shared) {
+    await store.close();
+    throw new Error(`refusing to start: another auth replica (${others[0]!.addr}) uses this store, and recordings.storage is ` +
+      `${cfg.recordings.storage}, a directory on this machine the other replicas cannot read; use s3:// storage, ` +
+      "or a directory every replica mounts and set [recordings] shared = true");
+  }
+  await store.heartbeatReplica(id, addr, new Date());
+  const timer = setInterval(() => void store.heartbeatReplica(id, addr, new Date()).catch((e) => log.warn("replica heartbeat failed", { error: e as Error })), REPLICA_HEARTBEAT_MS);
+  return {
+    id,
+    async stop() {
+      clearInterval(timer);
+      await store.removeReplica(id).catch(() => {});
+    },
+  };
 }
 
 /** Registers the gauges on `m`; returns the refresh that reads the store's figures before each scrape. */

@@ -57,6 +57,14 @@ export interface EventQuery {
   before?: number;
 }
 
+/** A running auth service sharing this store. */
+export interface ReplicaRecord {
+  id: string;
+  addr: string;
+  startedAt: Date;
+  seenAt: Date;
+}
+
 /** A consistent view of the feed's resources at one revision (what a new watcher starts from). */
 export interface FeedSnapshot {
   rev: number;
@@ -108,6 +116,28 @@ export interface Store {
    * was already recorded and has not expired (a replay). Expired nonces are pruned.
    */
   useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean>;
+
+  /**
+   * The CA keys and certificates every replica shares (file name under the data dir →
+   * contents), or undefined before the first replica offered its own.
+   */
+  clusterSecrets(): Promise<Record<string, string> | undefined>;
+  /** Stores `secrets` unless some are stored already; returns what is stored (the first offer wins). */
+  offerClusterSecrets(secrets: Record<string, string>): Promise<Record<string, string>>;
+
+  /** Records that replica `id` (listening at `addr`) is alive at `now`. */
+  heartbeatReplica(id: string, addr: string, now: Date): Promise<void>;
+  /** Replicas seen since `since`, newest first. */
+  liveReplicas(since: Date): Promise<ReplicaRecord[]>;
+  /** This replica is stopping: forget it. */
+  removeReplica(id: string): Promise<void>;
+
+  /**
+   * Calls `wake` whenever another writer may have appended to the change feed (and once
+   * after each reconnect); returns the function that stops it. The changes table stays
+   * the truth: a wake-up only says "read it now".
+   */
+  onFeedWrite(wake: () => void): Promise<() => Promise<void>>;
 
   /**
    * Runs fn as one transaction on `tx` (a view of this store): all of its writes, across
