@@ -9,6 +9,7 @@ export const USAGES: Readonly<Record<string, string>> = {
   agent start [--config FILE]    run the node agent
   ctl ...                        operator commands (hostward ctl --help for the list)
   login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
+  web [--identity FILE] [--no-browser]   a one-time sign-in link to the web console (opens $BROWSER)
   play SESSION|FILE [--format pty|json|text|asciicast]   play back or export a recording
   dev [--dir .hostward]          a whole cluster on this machine for a first look
   version                        print version, commit and Bun version
@@ -21,6 +22,7 @@ Every command and subcommand takes --help.`,
   "play": "usage: hostward play SESSION|FILE [--speed 2] [--from 1m30s] [--skip-idle 2s] [--format pty|json|text|asciicast] [--identity FILE] [--auth HOST:PORT]\n  keys while playing: space pause, ←/→ seek 5 s, +/- speed, q quit",
   "dev": "usage: hostward dev [--dir .hostward] [--auth-port 3025] [--ssh-port 3022] [--diag-port N] [--agent-diag-port N] [--log-level info]",
   "version": "usage: hostward version",
+  "web": "usage: hostward web [--identity FILE] [--auth HOST:PORT] [--no-browser]\n  prints a one-time sign-in link to the web console and opens $BROWSER",
   "ctl": `usage: hostward ctl ${GLOBAL_CTL} COMMAND
 commands: status, tokens, nodes, users, create, get, rm, lock, unlock, events, recordings, sessions, semaphores, known-hosts
 hostward ctl COMMAND --help for each`,
