@@ -12,6 +12,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   recording: () => import("./recording.ts"),
   locks: () => import("./locks.ts"),
   cli: () => import("./cli.ts"),
+  "agent-memory": () => import("./agent-memory.ts"),
 };
 
 async function main(args: string[]): Promise<number> {
