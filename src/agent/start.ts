@@ -27,9 +27,13 @@ import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
 import { AgentRecorder } from "../recording/agent-recorder.ts";
 import { recordingHook } from "./recording-hook.ts";
+import { forwardAudit } from "./forwarding/forward-audit.ts";
 
-/** How long a starting agent waits for the change feed before serving from its cache. */
-const FIRST_SYNC_WAIT_MS = 5_000;
+/**
+ * The most a starting agent waits on the auth service (host certificate, change feed,
+ * lease release, all at once) before it serves from its cache: README "Outages".
+ */
+const STARTUP_WAIT_MS = 5_000;
 
 export interface RunningAgent {
   serverId: string;
@@ -41,6 +45,8 @@ export interface RunningAgent {
 
 export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogger(cfg.logLevel, { component: "agent" })): Promise<RunningAgent> {
   const node = await loadOrJoin(cfg);
+  const waitUntil = Date.now() + STARTUP_WAIT_MS;
+  const waitLeft = () => Bun.sleep(Math.max(0, waitUntil - Date.now()));
   const log = baseLog.child({ server_id: node.serverId });
   const viewDb = new ViewDb(join(cfg.dataDir, "agent.db"));
   const view = new ClusterView(viewDb);
@@ -50,16 +56,16 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   node.api.clock = clock;
   const now = () => clock.date();
   const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log, now);
-  const hostCert = await currentHostCert(cfg, node, log);
   const feed = new FeedClient(node.api, view, log, now);
   feed.start();
   // Leases this agent held before it (re)started are released before it takes any.
   const leases = new ConnectionLeases(node.api, node.serverId, log);
   const leasesReleased = leases.start();
+  const hostCert = await currentHostCert(cfg, node, log, waitLeft);
   // Serve from the cache only if the auth service does not answer soon: a lock made
-  // while this agent was down must hold from its first connection.
-  await Promise.race([feed.firstAttempt, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
-  await Promise.race([leasesReleased, Bun.sleep(FIRST_SYNC_WAIT_MS)]);
+  // while this agent was down must hold from its first connection. One deadline for
+  // all of it, so a frozen auth service (TCP open, no answer) costs at most that.
+  await Promise.race([Promise.all([feed.firstAttempt, leasesReleased]), waitLeft()]);
   const guard = new AccessGuard(view, node.serverId, now);
   const recorder = new AgentRecorder({ dataDir: cfg.dataDir, serverId: node.serverId, settings: cfg.recording, api: node.api, log: log.child({ component: "recorder" }), now });
   const counters = { rejected: (_r: string) => {} };
@@ -70,7 +76,8 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
     { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now, events, control,
-      record: recordingHook(recorder, view, cfg.recording.hideNotice) },
+      record: recordingHook(recorder, view, cfg.recording.notice),
+      forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
@@ -131,15 +138,23 @@ function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => vo
   };
 }
 
-/** Asks for a fresh host certificate; with the auth service down, the saved one serves. */
-async function currentHostCert(cfg: AgentConfig, node: NodeIdentity, log: Logger) {
+/**
+ * Asks for a fresh host certificate; with the auth service down or not answering
+ * before `giveUp`, the saved one serves (a late answer is still saved, for the next start).
+ */
+async function currentHostCert(cfg: AgentConfig, node: NodeIdentity, log: Logger, giveUp: () => Promise<void>) {
   const path = join(cfg.dataDir, "host_cert.pub");
+  const renewal = node.api.request<{ host_cert: string }>("POST", "/v1/nodes/host-cert", { host_key: node.hostKeyLine })
+    .then((res) => writeFileAtomic(path, res.host_cert + "\n", 0o644));
+  const saved = existsSync(path);
   try {
-    const res = await node.api.request<{ host_cert: string }>("POST", "/v1/nodes/host-cert", { host_key: node.hostKeyLine });
-    writeFileAtomic(path, res.host_cert + "\n", 0o644);
+    // Without a saved certificate there is nothing to serve with: wait for the answer.
+    const late = saved ? giveUp().then(() => { throw new Error("the auth service did not answer in time"); }) : renewal;
+    await Promise.race([renewal, late]);
   } catch (e) {
     if (!existsSync(path)) throw new Error(`no host certificate yet and the auth service refused one: ${(e as Error).message}`);
     log.warn("could not renew the host certificate; using the saved one", { error: e as Error });
+    renewal.catch(() => {});
   }
   return parseAuthorizedKeyLine(readFileSync(path, "utf8").trim());
 }

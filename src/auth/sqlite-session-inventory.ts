@@ -53,6 +53,10 @@ export class SqliteSessionInventory implements SessionInventory {
       .run(at.getTime(), reason, node).changes;
   }
 
+  async nodeOf(id: string): Promise<string | undefined> {
+    return this.db.query<{ node: string }, [string]>("SELECT node FROM sessions WHERE id = ?").get(id)?.node;
+  }
+
   list(q: SessionQuery): SessionRecord[] {
     const where: string[] = [];
     const args: (string | number)[] = [];

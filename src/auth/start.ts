@@ -49,12 +49,14 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const svc = new AuthService(store, cas, cfg.clusterName, caPin, log);
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
-  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }));
+  const metrics = new Metrics();
+  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage.");
+  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }));
   const sweeper = setInterval(() => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error })), 10 * 60_000);
   seed(svc);
   const hub = new WatchHub(store, () => [cas.user.publicLine], log);
   svc.hub = hub;
-  const metrics = authMetrics(svc, hub);
+  authMetrics(metrics, svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
   const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() }, log);
   const server = listenOrExplain(cfg.listen, () => Bun.serve<WatchSocketData, never>({
@@ -96,8 +98,7 @@ function seed(svc: AuthService): void {
   if (!svc.store.getResource("user", "admin")) svc.store.putResource({ kind: "user", name: "admin", roles: ["admin"] });
 }
 
-function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
-  const m = new Metrics();
+function authMetrics(m: Metrics, svc: AuthService, hub: WatchHub): Metrics {
   m.gauge("hostward_auth_watchers", "Agents connected to the change feed.", () => hub.size);
   m.gauge("hostward_auth_nodes", "Registered nodes by state.", () => {
     const counts = { online: 0, offline: 0, locked: 0 };

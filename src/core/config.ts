@@ -1,4 +1,4 @@
-// The two config files, auth.toml and agent.toml (DESIGN §1): validation and every default.
+// The two config files, auth.toml and agent.toml: validation and every default.
 // Takes the parsed TOML value and the file name for messages; the caller reads the file.
 
 import { parseByteSize } from "./byte-size.ts";
@@ -7,6 +7,10 @@ import { parseHostPort, type HostPort } from "./host-port.ts";
 import { isValidName } from "./resource-types.ts";
 import { describe, TableReader } from "./table-reader.ts";
 import { parseTomlText } from "./toml-text.ts";
+
+/** Who sees "this session is being recorded": PTY sessions (default), every session, or none. */
+export const RECORDING_NOTICES = ["interactive", "always", "never"] as const;
+export type RecordingNotice = (typeof RECORDING_NOTICES)[number];
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const satisfies readonly LogLevel[];
@@ -31,7 +35,7 @@ export interface AgentConfig {
   diagAddr?: HostPort;
   logLevel: LogLevel;
   ssh: { listen: HostPort; labels: Record<string, string>; advertiseAddr?: string };
-  recording: { hideNotice: boolean; minFree: number; syncTimeout: Duration; recordStdin: boolean };
+  recording: { notice: RecordingNotice; minFree: number; syncTimeout: Duration; recordStdin: boolean };
 }
 
 const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr"];
@@ -73,7 +77,7 @@ export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
     authServer: _addr(r, "auth_server", AUTH_PORT) ?? { host: "127.0.0.1", port: AUTH_PORT },
     logLevel: r.oneOf("log_level", LOG_LEVELS) ?? "info",
     ssh: _ssh(r.table("ssh", ["listen", "labels", "advertise_addr"])),
-    recording: _recording(r.table("recording", ["hide_notice", "min_free", "sync_timeout", "record_stdin"])),
+    recording: _recording(r.table("recording", ["notice", "hide_notice", "min_free", "sync_timeout", "record_stdin"])),
   };
   const joinToken = r.string("join_token");
   if (joinToken) cfg.joinToken = joinToken;
@@ -112,7 +116,8 @@ function _labels(r: TableReader | undefined): Record<string, string> {
 
 function _recording(r: TableReader | undefined): AgentConfig["recording"] {
   return {
-    hideNotice: r?.bool("hide_notice") ?? false,
+    // hide_notice = true (older configs) means "never"; an explicit notice wins.
+    notice: r?.oneOf("notice", RECORDING_NOTICES) ?? (r?.bool("hide_notice") ? "never" : "interactive"),
     minFree: (r && _byteSize(r, "min_free")) ?? 2 ** 30,
     syncTimeout: r?.duration("sync_timeout") ?? ms(30_000),
     recordStdin: r?.bool("record_stdin") ?? false,

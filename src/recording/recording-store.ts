@@ -24,6 +24,8 @@ export interface RecordingRecord {
   login: string;
   kind: string;
   command?: string;
+  /** Fields cut to their maximum length when the upload was opened (e.g. ["command"]). */
+  truncated?: string[];
   /** Cluster recording mode when the session started: node or node-sync. */
   mode: string;
   startedAt: Date;
