@@ -27,6 +27,10 @@ export interface SessionQuery {
   node?: string;
   login?: string;
   since?: Date;
+  /** Started before this time. */
+  until?: Date;
+  /** Keyset paging: the rows after this one in (start desc, id) order, from the previous page's last row. */
+  after?: { start: Date; id: string };
   limit: number;
 }
 

@@ -25,7 +25,20 @@ export interface AuthConfig {
   logLevel: LogLevel;
   recordings: { storage: string };
   publicAddr?: string;
+  /** The web console's own listener; absent = no console. */
+  web?: WebConfig;
 }
+
+export interface WebConfig {
+  listen: HostPort;
+  /** The operator's certificate and key (PEM files); else one from the cluster CA. */
+  certFile?: string;
+  keyFile?: string;
+  /** The console's address as people's browsers reach it, for sign-in links (default: https://listen). */
+  publicUrl?: string;
+}
+
+export const WEB_PORT = 3080;
 
 export interface AgentConfig {
   dataDir: string;
@@ -38,7 +51,7 @@ export interface AgentConfig {
   recording: { notice: RecordingNotice; minFree: number; syncTimeout: Duration; recordStdin: boolean };
 }
 
-const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr"];
+const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr", "web"];
 const _AGENT_KEYS = ["data_dir", "auth_server", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
 const _PIN = /^sha256:[0-9a-f]{64}$/;
 
@@ -67,7 +80,25 @@ export function parseAuthConfig(obj: unknown, file: string): AuthConfig {
     _addr(r, "public_addr", AUTH_PORT);
     cfg.publicAddr = publicAddr;
   }
+  const web = _web(r.table("web", ["listen", "cert_file", "key_file", "public_url"]));
+  if (web) cfg.web = web;
   return cfg;
+}
+
+function _web(r: TableReader | undefined): WebConfig | undefined {
+  const listen = r && _addr(r, "listen", WEB_PORT);
+  if (!r || !listen) return undefined;
+  const web: WebConfig = { listen };
+  const cert = _path(r, "cert_file");
+  const key = _path(r, "key_file");
+  if ((cert === undefined) !== (key === undefined)) r.fail(cert === undefined ? "cert_file" : "key_file", "cert_file and key_file go together");
+  if (cert && key) Object.assign(web, { certFile: cert, keyFile: key });
+  const url = r.string("public_url");
+  if (url) {
+    if (!/^https:\/\/[^/?#\s]+\/?$/.test(url)) r.fail("public_url", `must be https://HOST[:PORT], got ${describe(url)}`);
+    web.publicUrl = url.replace(/\/$/, "");
+  }
+  return web;
 }
 
 export function parseAgentConfig(obj: unknown, file: string): AgentConfig {

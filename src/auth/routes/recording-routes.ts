@@ -1,6 +1,6 @@
 // Session recordings: agents open uploads, send parts and complete them (node
 // identity); people list, download and delete them (rules on "recording").
-import type { RecordingRecord } from "../../recording/recording-store.ts";
+import type { RecordingRecord, RecordingUsage } from "../../recording/recording-store.ts";
 import { IngestError, type RecordingIngest } from "../../recording/recording-ingest.ts";
 import { badSessionIdMessage, isSessionId } from "../../recording/session-id.ts";
 import type { Route, RouteContext } from "../api.ts";
@@ -11,6 +11,7 @@ import { actor } from "./resource-routes.ts";
 
 const MAX_PART = 32 * 1024 * 1024;
 const MAX_PAGE = 1000;
+const DAY_MS = 86_400_000;
 /** A longer command is stored cut to this many characters, with command_truncated: true. */
 const MAX_COMMAND = 4096;
 
@@ -85,6 +86,15 @@ export function recordingRoutes(ingest: RecordingIngest): Route[] {
       },
     },
     {
+      method: "GET", path: "/v1/recordings/usage",
+      handler: (ctx) => {
+        ctx.authorize("recording", "list");
+        const days = Number(ctx.url.searchParams.get("days") ?? "30");
+        if (!Number.isInteger(days) || days < 1 || days > 366) throw badRequest("days: expected 1 to 366");
+        return usageView(ctx.svc.store.recordings.usage(new Date(ctx.svc.now().getTime() - days * DAY_MS)), days);
+      },
+    },
+    {
       method: "GET", path: "/v1/recordings/:sid",
       handler: (ctx) => {
         ctx.authorize("recording", "read");
@@ -132,6 +142,17 @@ function recordingView(r: RecordingRecord) {
     ...Object.fromEntries((r.truncated ?? []).map((f) => [`${f}_truncated`, true])),
     started: r.startedAt.toISOString(), duration_ms: r.durationMs, state: recordingState(r), bytes: r.bytes, events: r.events,
     ...(r.reason ? { reason: r.reason } : {}), ...(r.completedAt ? { completed: r.completedAt.toISOString() } : {}),
+  };
+}
+
+/** The growth rate is the window's mean per day; the projection adds 90 days of it to today's total. */
+function usageView(u: RecordingUsage, days: number) {
+  const windowBytes = u.days.reduce((sum, d) => sum + d.bytes, 0);
+  const perDay = windowBytes / days;
+  return {
+    total_bytes: u.total.bytes, total_recordings: u.total.recordings, days: u.days, window_days: days,
+    nodes: u.nodes.map((n) => ({ server_id: n.serverId, bytes: n.bytes, recordings: n.recordings })),
+    growth_bytes_per_day: Math.round(perDay), projected_bytes_90d: Math.round(u.total.bytes + perDay * 90),
   };
 }
 
