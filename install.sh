@@ -1,6 +1,6 @@
 #!/bin/sh
 # install.sh: puts hostward on a host as the node agent or the auth service, upgrades
-# it, or removes it (DESIGN §9, docs/operations.md). POSIX sh; run as root.
+# it, or removes it (docs/operations.md). POSIX sh; run as root.
 #
 # Every check runs before anything changes; a failed check is one line on stderr and
 # a non-zero exit. A second run with the same flags changes nothing and says so.
@@ -406,7 +406,7 @@ diag_value() {
 agent_config() {
   data_dir="$ROOT/var/lib/hostward/agent"
   cat <<EOF
-# hostward node agent (DESIGN §1). Written by install.sh, which never replaces this
+# hostward node agent (keys: docs/configuration.md). Written by install.sh, which never replaces this
 # file unless run with --force. Restart the agent after editing: systemctl restart hostward-agent
 data_dir = $(toml_string "$data_dir")
 auth_server = $(toml_string "$AUTH_SERVER")
@@ -435,7 +435,7 @@ EOF
 auth_config() {
   data_dir="$ROOT/var/lib/hostward/auth"
   cat <<EOF
-# hostward auth service (DESIGN §1). Written by install.sh, which never replaces this
+# hostward auth service (keys: docs/configuration.md). Written by install.sh, which never replaces this
 # file unless run with --force. Restart after editing: systemctl restart hostward-auth
 data_dir = $(toml_string "$data_dir")
 listen = $(toml_string "${LISTEN:-0.0.0.0:3025}")

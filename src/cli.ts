@@ -15,6 +15,7 @@ const USAGE = `usage: hostward COMMAND
   agent start [--config FILE]    run the node agent
   ctl ...                        operator commands (hostward ctl for the list)
   login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
+  web [--identity FILE] [--no-browser]   a one-time sign-in link to the web console (opens $BROWSER)
   play SESSION|FILE [--format pty|json|text|asciicast]   play back or export a recording
   dev [--dir .hostward]          a whole cluster on this machine for a first look
   version                        print version, commit and Bun version`;
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
     case "login": return (await import("./ctl/login.ts")).runLogin(rest, process.env);
     case "dev": return (await import("./dev/dev.ts")).runDev(rest);
     case "play": return (await import("./recording/play-command.ts")).runPlay(rest, process.env);
+    case "web": return (await import("./ctl/web-signin.ts")).runWeb(rest, process.env);
     case "version":
     case "--version":
       return void console.log(`hostward ${VERSION} (commit ${gitCommit()}, bun ${Bun.version})`);
@@ -48,7 +50,7 @@ async function serve(args: string[], which: "auth" | "agent"): Promise<void> {
     import("./platform/config-file.ts"), import("./core/config.ts"),
   ]);
   const running = which === "auth"
-    ? await (await import("./auth/start.ts")).startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig))
+    ? await (await import("./auth/start.ts")).startAuth(loadConfig(values.config, "/etc/hostward/auth.toml", parseAuthConfig), undefined, [(await import("./web/console.ts")).webConsole()])
     : await (await import("./agent/start.ts")).startAgent(loadConfig(values.config, "/etc/hostward/agent.toml", parseAgentConfig));
   stopOnSignal(() => running.stop());
 }

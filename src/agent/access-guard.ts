@@ -1,5 +1,5 @@
 // Whether an identity may use this node right now: no lock in force matches it, and
-// a strict identity is not running on a stale lock view (DESIGN §4). Asked at login,
+// a strict identity is not running on a stale lock view. Asked at login,
 // at each new session channel, and again whenever the view changes or goes stale.
 import { lockingModeFor } from "../core/access-policy.ts";
 import { lockMessage, type AccessAttributes } from "../core/lock-match.ts";

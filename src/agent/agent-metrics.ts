@@ -1,4 +1,4 @@
-// The agent's Prometheus metrics (DESIGN §8): connections, sessions, rejections by
+// The agent's Prometheus metrics: connections, sessions, rejections by
 // reason, lock-view age, locks held, audit outbox depth, session control leases.
 import { refusalKind } from "../core/refusal-kind.ts";
 import { Metrics } from "../platform/metrics.ts";

@@ -1,4 +1,4 @@
-// The agent's audit outbox (DESIGN §7): events are written to agent.db first and
+// The agent's audit outbox: events are written to agent.db first and
 // shipped to the auth service in batches; delivery is at-least-once and the auth
 // store drops duplicates by uid, so an outage or a restart loses none.
 import type { Database } from "bun:sqlite";

@@ -1,4 +1,4 @@
-// Decides whether a certificate login may proceed (DESIGN §2): our user CA, user
+// Decides whether a certificate login may proceed: our user CA, user
 // type, validity, exact principal, source-address, critical options, a known user
 // whose roles allow this login on this node, and the access guard (locks, staleness).
 import { checkLogin as roleCheck } from "../core/access-policy.ts";

@@ -1,4 +1,4 @@
-// The agent's side of max_connections (DESIGN §5): one lease on the auth service's
+// The agent's side of max_connections: one lease on the auth service's
 // `connection/<user>` semaphore per limited connection. Leases are renewed together
 // every TTL/2; one that cannot be renewed before it expires (by this agent's own
 // clock, counted from when the last successful request was sent) is reported lost.

@@ -1,6 +1,6 @@
 // Builds the argv and environment of a login: the user's shell (or command, or the
 // sftp server) run as that OS user with their groups, and for a PTY as the
-// session leader owning the terminal (DESIGN appendix: setsid -c + setpriv).
+// session leader owning the terminal (setsid -c + setpriv).
 import { existsSync } from "node:fs";
 import type { OsUser } from "./os-user.ts";
 
@@ -15,6 +15,8 @@ export interface LoginSpec {
   sshConnection: string;
   /** True when the agent runs as root and must drop to the user. */
   switchUser: boolean;
+  /** A forwarded agent's socket (-A): SSH_AUTH_SOCK. */
+  agentSocket?: string;
 }
 
 const ROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -66,6 +68,7 @@ export function loginEnv(spec: LoginSpec): Record<string, string> {
     SSH_CLIENT: spec.sshConnection.split(" ").slice(0, 2).join(" ") + " " + spec.sshConnection.split(" ")[3],
   });
   if (spec.pty) env.TERM = spec.pty.term || "xterm";
+  if (spec.agentSocket) env.SSH_AUTH_SOCK = spec.agentSocket;
   return env;
 }
 

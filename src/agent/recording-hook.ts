@@ -1,6 +1,7 @@
 // Connects session channels to the recorder: who is recorded follows the user's roles
 // and cluster_config (core/access-policy.ts shouldRecord), and a recorded session that
 // cannot be recorded any more is closed with the reason.
+import type { RecordingNotice } from "../core/config.ts";
 import type { AgentRecorder } from "../recording/agent-recorder.ts";
 import { RECORDING_NOTICE } from "../recording/agent-recorder.ts";
 import type { AccessSubject } from "./access-guard.ts";
@@ -10,7 +11,12 @@ import type { SshConnection } from "./ssh-connection.ts";
 
 type RecordAnswer = ReturnType<NonNullable<SessionOwner["record"]>>;
 
-export function recordingHook(recorder: AgentRecorder, view: ClusterView, hideNotice: boolean) {
+/** Exec sessions feed scripts (scp, rsync, git) that read stderr: by default only a PTY is told. */
+function showsNotice(mode: RecordingNotice, s: SessionChannel): boolean {
+  return mode === "always" || (mode === "interactive" && s.hasPty);
+}
+
+export function recordingHook(recorder: AgentRecorder, view: ClusterView, notice: RecordingNotice) {
   return (_c: SshConnection, s: SessionChannel, subject: AccessSubject): RecordAnswer => {
     const pty = s.pty;
     const decision = recorder.begin(
@@ -19,6 +25,6 @@ export function recordingHook(recorder: AgentRecorder, view: ClusterView, hideNo
     );
     if (decision.refusal) return { refusal: decision.refusal };
     if (!decision.recording) return {};
-    return { tap: decision.recording, notice: hideNotice ? undefined : RECORDING_NOTICE };
+    return { tap: decision.recording, notice: showsNotice(notice, s) ? RECORDING_NOTICE : undefined };
   };
 }

@@ -19,6 +19,10 @@ export interface SessionOwner {
   ended(s: SessionChannel, exit: { code?: number; signal?: string }): void;
   /** Asked after admit: whether the session is recorded (a refusal closes it). */
   record?(s: SessionChannel): { tap?: SessionTap; notice?: string; refusal?: string };
+  /** Agent forwarding (-A) asked on this session: the socket, or why not (src/agent/forwarding). */
+  agentForward?(): Promise<{ path: string } | { refusal: string }>;
+  /** Lines for the session's stderr before it starts (refused forwards that had no channel). */
+  notices?(): string[];
 }
 
 /** Where a recorded session's output, input and resizes go (src/recording). */
@@ -46,6 +50,7 @@ export class SessionChannel {
   #stream?: ServerChannel;
   #closed = false;
   #tap?: SessionTap;
+  #agent?: Promise<{ path: string } | { refusal: string }>;
 
   constructor(session: Session, private readonly owner: SessionOwner) {
     session.on("pty", (accept, reject, info) => {
@@ -67,6 +72,11 @@ export class SessionChannel {
     session.on("signal", (accept, _reject, info) => {
       const sig = String(info.name ?? "").toUpperCase();
       if (/^(INT|TERM|HUP|KILL|QUIT|USR1|USR2|ALRM|ABRT)$/.test(sig)) this.#proc?.kill(`SIG${sig}` as NodeJS.Signals);
+      accept?.();
+    });
+    session.on("auth-agent", (accept, reject) => {
+      if (!this.owner.agentForward || this.#stream) return void reject?.();
+      this.#agent ??= this.owner.agentForward();
       accept?.();
     });
     session.on("shell", (accept, reject) => this.#start(accept, reject, { kind: "shell" }));
@@ -91,12 +101,17 @@ export class SessionChannel {
     return this.#tap !== undefined;
   }
 
-  /** Writes a last line to the user (stderr) and closes the channel. */
+  /**
+   * Writes a last line to the user and closes the channel: on a PTY it is framed by
+   * CR LF on the terminal itself (the shell may have left the cursor mid-line); an
+   * exec session gets it as one line on stderr.
+   */
   terminate(message: string): void {
     const s = this.#stream;
     if (!s || this.#closed) return;
     try {
-      s.stderr.write(`\r\n${message}\r\n`);
+      if (this.#pty) s.write(`\r\n${message}\r\n`);
+      else s.stderr.write(`${message}\n`);
       s.exit(255);
       s.end();
     } catch {
@@ -131,9 +146,14 @@ export class SessionChannel {
   }
 
   async #run(stream: ServerChannel, run: LoginSpec["run"]): Promise<void> {
+    const agent = await this.#agent;
+    const notices = [...(this.owner.notices?.() ?? []), ...(agent && "refusal" in agent ? [agent.refusal] : [])];
+    for (const n of notices) (this.#pty ? stream : stream.stderr).write(`hostward: ${n}${this.#pty ? "\r\n" : "\n"}`);
+    if (this.#closed) return;
     const spec: LoginSpec = {
       user: this.owner.osUser, run, pty: this.#pty, clientEnv: this.#env,
       sshConnection: this.owner.sshConnection, switchUser: this.owner.switchUser,
+      ...(agent && "path" in agent ? { agentSocket: agent.path } : {}),
     };
     this.owner.started(this);
     const exit = this.#pty ? await this.#runPty(stream, spec, this.#pty) : await this.#runPipes(stream, spec);

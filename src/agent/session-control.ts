@@ -1,4 +1,4 @@
-// Session control on the agent (DESIGN §5), asked by each connection at three points:
+// Session control on the agent, asked by each connection at three points:
 // login (max_connections: a lease before the login is accepted), each new session
 // channel (max_sessions on this connection), and each session start (max_session_ttl).
 // Limits are the smallest over the user's current roles.

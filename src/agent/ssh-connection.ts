@@ -5,6 +5,9 @@ import { verifySshSignature } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { AccessGuard, AccessSubject } from "./access-guard.ts";
 import { decideLogin } from "./cert-login.ts";
+import type { CertForwardPermits } from "../core/forward-policy.ts";
+import { ConnectionForwards } from "./forwarding/connection-forwards.ts";
+import type { ForwardingEnv } from "./forwarding/forward-types.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { lookupOsUser, type OsUser } from "./os-user.ts";
 import { SessionChannel, type SessionOwner } from "./session-channel.ts";
@@ -37,12 +40,17 @@ export interface ConnectionEnv {
   control: SessionControl;
   /** Session recording (src/recording); absent = nothing is recorded. */
   record?(c: SshConnection, s: SessionChannel, subject: AccessSubject): ReturnType<NonNullable<SessionOwner["record"]>>;
+  /** Port, socket and agent forwarding (src/agent/forwarding); absent = all refused. */
+  forwarding?: ForwardingEnv;
 }
 
 export class SshConnection {
   readonly id = crypto.randomUUID();
   subject?: AccessSubject;
   osUser?: OsUser;
+  /** What the certificate permits beyond the login (forwarding). */
+  permits: CertForwardPermits = { portForwarding: false, agentForwarding: false };
+  #forwards?: ConnectionForwards;
   readonly sessions = new Set<SessionChannel>();
   #closed = false;
   readonly #told = new Set<string>();
@@ -64,6 +72,7 @@ export class SshConnection {
     client.on("close", () => {
       clearTimeout(this.#grace);
       this.#closed = true;
+      this.#forwards?.close();
       env.events.closed(this);
     });
   }
@@ -84,7 +93,7 @@ export class SshConnection {
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.sessions) s.terminate(reason);
+    for (const s of this.sessions) s.terminate(`hostward: ${reason}`);
     try {
       sendDisconnect(this.client, reason);
     } catch {
@@ -109,6 +118,8 @@ export class SshConnection {
     if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
       return this.#refuse(ctx, "signature does not verify with the certified key", decision.subject.user, login);
     }
+    const ext = decision.cert.extensions;
+    this.permits = { portForwarding: ext.has("permit-port-forwarding"), agentForwarding: ext.has("permit-agent-forwarding") };
     void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId);
   }
 
@@ -137,6 +148,8 @@ export class SshConnection {
   #ready(): void {
     const { osUser, subject } = this;
     if (!osUser || !subject) return void this.client.end();
+    const forwarding = this.env.forwarding;
+    if (forwarding) this.#forwards = new ConnectionForwards({ id: this.id, client: this.client, subject, osUser, permits: this.permits }, forwarding);
     this.client.on("session", (accept) => {
       new SessionChannel(accept(), {
         user: subject.user, login: subject.login, osUser,
@@ -145,6 +158,8 @@ export class SshConnection {
         log: this.env.log,
         admit: () => this.#admitSession(subject),
         record: this.env.record && ((s) => this.env.record!(this, s, subject)),
+        agentForward: this.#forwards && (() => this.#forwards!.agentSocket()),
+        notices: () => this.#forwards?.takeNotices() ?? [],
         started: (s) => {
           this.sessions.add(s);
           this.env.control.sessionStarted(this, s, subject);
@@ -157,8 +172,10 @@ export class SshConnection {
         },
       });
     });
-    this.client.on("tcpip", (_accept, reject) => reject());
-    this.client.on("request", (_accept, reject) => reject?.());
+    if (!forwarding) {
+      this.client.on("tcpip", (_accept, reject) => reject());
+      this.client.on("request", (_accept, reject) => reject?.());
+    }
   }
 
   #admitSession(subject: AccessSubject): string | undefined {

@@ -1,8 +1,9 @@
-// The agent's SSH listener: ssh2 with our host certificate, AES-GCM first, and the
+// The agent's SSH listener: ssh2 with our host certificate and algorithms, and the
 // set of live connections that lock enforcement and shutdown walk over.
 import { Server, utils, type ParsedKey } from "ssh2";
 import type { Logger } from "../platform/logger.ts";
 import { SshConnection, type ConnectionEnv } from "./ssh-connection.ts";
+import { offerFor, serverAlgorithms } from "./ssh-algorithms.ts";
 
 export interface HostKeyMaterial {
   privateKeyPem: string;
@@ -10,10 +11,6 @@ export interface HostKeyMaterial {
   certBlob: Uint8Array;
   certType: string;
 }
-
-// The client picks the first of ITS preferences that the server offers, so offering
-// CTR as well would get CTR from OpenSSH; GCM is the fastest cipher ssh2 has here.
-const CIPHERS = ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"];
 
 export class SshServer {
   readonly connections = new Set<SshConnection>();
@@ -26,8 +23,9 @@ export class SshServer {
       // ssh2 reads objects as { key, passphrase }; a parsed key passes through parseKey as is.
       hostKeys: hostKeys(this.keys).map((key) => ({ key })) as never,
       ident: "hostward",
-      algorithms: { cipher: CIPHERS as never },
+      algorithms: serverAlgorithms() as never,
     }, (client, info) => {
+      offerFor(client, info.header.versions.software);
       const conn = new SshConnection(client, { ip: info.ip, port: info.port }, {
         ...this.env,
         localAddr: { ip: host, port },

@@ -47,3 +47,49 @@ export function sendDisconnect(client: unknown, description: string, reason = DI
   packet.writeUInt32BE(0, p + len);
   sendPacket(proto, w.finalize(packet, true), true);
 }
+
+/** SSH_MSG_CHANNEL_OPEN_FAILURE reason codes (RFC 4254 §5.1). */
+export const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
+export const OPEN_CONNECT_FAILED = 2;
+
+interface ChannelProtocol {
+  channelOpenFail(remote: number, reason: number, desc?: string): void;
+  openssh_authAgent(chan: number, initWindow: number, maxPacket: number): void;
+}
+
+/**
+ * Refuses a channel open with a reason code and a description the client prints
+ * ("open failed: administratively prohibited: …"); ssh2's reject() sends an empty one.
+ * reject() sends synchronously, so the override is in place only for that call.
+ */
+export function rejectChannel(client: unknown, reject: () => void, code: number, description: string): void {
+  const proto = (client as { _protocol?: ChannelProtocol })._protocol;
+  if (!proto) return reject();
+  const own = Object.hasOwn(proto, "channelOpenFail");
+  const original = proto.channelOpenFail;
+  proto.channelOpenFail = (remote: number) => original.call(proto, remote, code, description);
+  try {
+    reject();
+  } finally {
+    if (own) proto.channelOpenFail = original;
+    else delete (proto as Partial<ChannelProtocol>).channelOpenFail;
+  }
+}
+
+// ssh2's Channel.js window and packet sizes, which its own channel opens use.
+const MAX_WINDOW = 2 * 1024 * 1024;
+const PACKET_SIZE = 32 * 1024;
+
+/**
+ * Opens an auth-agent@openssh.com channel to the client (agent forwarding): ssh2's server
+ * has the protocol message but no public method, so this does what its openChannel does.
+ */
+export function openAuthAgentChannel(client: unknown, cb: (err: Error | undefined, stream?: import("ssh2").ServerChannel) => void): void {
+  const c = client as { _protocol?: ChannelProtocol; _chanMgr?: { add(v: unknown): number } };
+  if (!c._protocol || !c._chanMgr) return cb(new Error("connection is gone"));
+  const wrapper = (err: Error | undefined, stream?: import("ssh2").ServerChannel) => cb(err, stream);
+  (wrapper as { type?: string }).type = "auth-agent@openssh.com";
+  const chan = c._chanMgr.add(wrapper);
+  if (chan === -1) return cb(new Error("no free channels"));
+  c._protocol.openssh_authAgent(chan, MAX_WINDOW, PACKET_SIZE);
+}

@@ -27,6 +27,7 @@ import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
 import { AgentRecorder } from "../recording/agent-recorder.ts";
 import { recordingHook } from "./recording-hook.ts";
+import { forwardAudit } from "./forwarding/forward-audit.ts";
 
 /**
  * The most a starting agent waits on the auth service (host certificate, change feed,
@@ -81,7 +82,8 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
     { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now, events, control,
-      record: recordingHook(recorder, view, cfg.recording.hideNotice) },
+      record: recordingHook(recorder, view, cfg.recording.notice),
+      forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,

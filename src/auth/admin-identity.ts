@@ -1,4 +1,4 @@
-// The operator's first identity, written by `auth start` (DESIGN §2): a key and a
+// The operator's first identity, written by `auth start`: a key and a
 // user certificate for the built-in "admin" user, in <data_dir>/admin.identity (0600).
 import { existsSync } from "node:fs";
 import { encodeOpenSshPrivateKey } from "../core/openssh-private-key.ts";

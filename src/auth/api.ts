@@ -51,13 +51,18 @@ export function largestBody(routes: Route[]): number {
   return Math.max(MAX_BODY, ...routes.map((r) => r.maxBody ?? MAX_BODY));
 }
 
-export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger) {
+/** Who is calling, when not the request's signed token: the web console passes its session cookie's person. */
+export type Identify = (req: Request) => Caller | Promise<Caller>;
+
+export function createApi(routes: Route[], svc: AuthService, authDeps: AuthenticateDeps, log: Logger, identify?: Identify) {
   const compiled = routes.map((r) => ({ ...r, re: compilePath(r.path) }));
   const handle = async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
     const url = new URL(req.url);
     try {
       const { route, params } = match(compiled, req.method, url.pathname);
-      const { raw, caller } = await authenticatedBody(req, route, server, authDeps);
+      const { raw, caller } = identify && !route.public
+        ? { caller: await identify(req), raw: await readBody(req, route.maxBody ?? MAX_BODY) }
+        : await authenticatedBody(req, route, server, authDeps);
       const ctx: RouteContext = {
         req, url, params, body: route.rawBody ? undefined : parseJson(raw), raw, caller, svc, server,
         authorize: (resource, verb) => authorizeCaller(caller, resource, verb, svc),

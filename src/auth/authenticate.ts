@@ -12,7 +12,7 @@ import type { ReplayGuard } from "./replay-guard.ts";
 import type { Store } from "./store.ts";
 
 export type Caller =
-  | { kind: "user"; name: string; roles: Role[]; roleNames: string[] }
+  | { kind: "user"; name: string; roles: Role[]; roleNames: string[]; certValidBefore?: Date }
   | { kind: "node"; serverId: string };
 
 export interface AuthenticateDeps {
@@ -85,8 +85,17 @@ async function userCaller(certB64: string, signed: Uint8Array, sig: Uint8Array, 
   if (!source.ok) throw forbidden(source.reason);
   refuseForcedCommand(cert);
   if (!verifySshSignature(cert.key.blob, signed, sig)) throw unauthorized("request signature does not verify with the certified key");
-  const user = await deps.store.getResource("user", cert.keyId);
-  if (!user) throw unauthorized(`user ${JSON.stringify(cert.keyId)} does not exist`);
+  const validBefore = Number(cert.validBefore) * 1000; // "forever" (2^64-1) is past what a Date holds
+  return { ...(await personCaller(cert.keyId, deps, now)), ...(validBefore < 8.64e15 ? { certValidBefore: new Date(validBefore) } : {}) };
+}
+
+/**
+ * A person known by name (their certificate already checked, now or at a web sign-in):
+ * their current roles, refused when they no longer exist or are locked.
+ */
+export async function personCaller(name: string, deps: Pick<AuthenticateDeps, "store" | "locks">, now: Date): Promise<Caller & { kind: "user" }> {
+  const user = await deps.store.getResource("user", name);
+  if (!user) throw unauthorized(`user ${JSON.stringify(name)} does not exist`);
   const roles = (await Promise.all(user.roles.map((r) => deps.store.getResource("role", r)))).filter((r): r is Role => r !== undefined);
   // A person's locks apply to the API too, not only to SSH on the nodes.
   const lock = deps.locks().match({ user: user.name, roles: user.roles }, now);

@@ -17,6 +17,17 @@ export function str(b: Body, key: string, opts: { optional?: boolean; max?: numb
   return v;
 }
 
+/** A string field cut to `max` characters rather than refused (for evidence that must be kept). */
+export function clipped(b: Body, key: string, max: number, optional = false): { value: string; truncated: boolean } {
+  const v = b[key];
+  if (v === undefined && optional) return { value: "", truncated: false };
+  if (typeof v !== "string" || (!optional && v === "")) throw badRequest(`${key}: expected a non-empty string`);
+  if (v.length <= max) return { value: v, truncated: false };
+  // Never cut a surrogate pair in half: the stored text stays valid UTF-16/UTF-8.
+  const end = /[\uD800-\uDBFF]/.test(v[max - 1]!) ? max - 1 : max;
+  return { value: v.slice(0, end), truncated: true };
+}
+
 export function bool(b: Body, key: string): boolean {
   const v = b[key] ?? false;
   if (typeof v !== "boolean") throw badRequest(`${key}: expected true or false`);

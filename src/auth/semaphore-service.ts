@@ -1,4 +1,4 @@
-// The auth side of max_connections (DESIGN §5): leases on `connection/<user>`, TTL
+// The auth side of max_connections: leases on `connection/<user>`, TTL
 // cluster_config.session_control_timeout. A node takes, renews and releases leases
 // only as itself: the holder must be `<its server UUID>/<connection id>`.
 import type { Duration } from "../core/duration.ts";

@@ -1,4 +1,4 @@
-// Storage contract for the cluster's semaphores (DESIGN §5): leases on a key such as
+// Storage contract for the cluster's semaphores: leases on a key such as
 // `connection/alice`, each held by one connection on one node until it expires or is
 // released. Every method is atomic on its own; a PostgreSQL store must keep that.
 

@@ -1,4 +1,4 @@
-// The auth service's session-control metrics (DESIGN §8): leases held, sessions in
+// The auth service's session-control metrics: leases held, sessions in
 // the inventory by state, refusals by kind, audit events stored.
 import type { Metrics } from "../platform/metrics.ts";
 import type { AuthService } from "./auth-service.ts";

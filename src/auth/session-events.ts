@@ -1,4 +1,4 @@
-// Keeps the session inventory from the audit events agents ship (DESIGN §5, §7): the
+// Keeps the session inventory from the audit events agents ship: the
 // inventory is a view of the event log, so an event delivered twice changes nothing
 // and an outage only delays it. session.start/end open and close a row; refusals
 // (session.rejected, sessctl.limit) add one; client.disconnect with a session id notes why.

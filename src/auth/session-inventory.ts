@@ -1,4 +1,4 @@
-// Storage contract for the session inventory (DESIGN §5): every session channel a
+// Storage contract for the session inventory: every session channel a
 // node reported, from start to end, and every refusal. Fed from the audit events the
 // agents ship (auth/session-events.ts); every update is idempotent, because events
 // arrive at least once.
@@ -27,6 +27,10 @@ export interface SessionQuery {
   node?: string;
   login?: string;
   since?: Date;
+  /** Started before this time. */
+  until?: Date;
+  /** Keyset paging: the rows after this one in (start desc, id) order, from the previous page's last row. */
+  after?: { start: Date; id: string };
   limit: number;
 }
 
@@ -43,6 +47,8 @@ export interface SessionInventory {
   /** The node restarted: its sessions still open are over. Returns how many. */
   markNodeLost(node: string, at: Date, reason: string): number;
   list(q: SessionQuery): SessionRecord[];
+  /** The node a session is known to run on (to refuse events about it from another node). */
+  nodeOf(id: string): Promise<string | undefined>;
   /** Rows by stored state, and refusals by reason kind (for metrics). */
   counts(): { states: Record<string, number>; rejections: Record<string, number> };
 }

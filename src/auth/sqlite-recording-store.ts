@@ -1,7 +1,7 @@
 // SQLite implementation of RecordingStore: one row per session recording, the part
 // bookkeeping as JSON (a handful of entries per session).
 import type { Database } from "bun:sqlite";
-import type { RecordingQuery, RecordingRecord, RecordingStore } from "../recording/recording-store.ts";
+import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "../recording/recording-store.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS recordings (session_id TEXT PRIMARY KEY, server_id TEXT NOT NULL, user TEXT NOT NULL,
@@ -36,6 +36,21 @@ export class SqliteRecordingStore implements RecordingStore {
 
   deleteRecording(sessionId: string): boolean {
     return this.db.query("DELETE FROM recordings WHERE session_id = ?").run(sessionId).changes === 1;
+  }
+
+  usage(since: Date): RecordingUsage {
+    // Sizes come from the bookkeeping rows (the bytes each upload received), never from the bucket.
+    const size = "COALESCE(json_extract(data, '$.bytes'), 0)";
+    const total = this.db.query<{ b: number; n: number }, []>(`SELECT COALESCE(SUM(${size}), 0) AS b, COUNT(*) AS n FROM recordings`).get()!;
+    const days = this.db.query<{ day: string; b: number; n: number }, [number]>(
+      `SELECT strftime('%Y-%m-%d', started_at / 1000, 'unixepoch') AS day, SUM(${size}) AS b, COUNT(*) AS n FROM recordings WHERE started_at >= ? GROUP BY day ORDER BY day`).all(since.getTime());
+    const nodes = this.db.query<{ server_id: string; b: number; n: number }, [number]>(
+      `SELECT server_id, SUM(${size}) AS b, COUNT(*) AS n FROM recordings WHERE started_at >= ? GROUP BY server_id ORDER BY b DESC`).all(since.getTime());
+    return {
+      total: { bytes: total.b, recordings: total.n },
+      days: days.map((d) => ({ day: d.day, bytes: d.b, recordings: d.n })),
+      nodes: nodes.map((n) => ({ serverId: n.server_id, bytes: n.b, recordings: n.n })),
+    };
   }
 
   openRecordings(serverId?: string): RecordingRecord[] {

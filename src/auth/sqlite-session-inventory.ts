@@ -7,6 +7,8 @@ CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, state TEXT NOT NULL, n
   kind TEXT, start_at INTEGER NOT NULL, end_at INTEGER, recorded INTEGER NOT NULL DEFAULT 0, reason TEXT, reason_kind TEXT);
 CREATE INDEX IF NOT EXISTS sessions_start ON sessions (start_at);
 CREATE INDEX IF NOT EXISTS sessions_node_state ON sessions (node, state);
+CREATE INDEX IF NOT EXISTS sessions_state_start ON sessions (state, start_at);
+CREATE INDEX IF NOT EXISTS sessions_user_start ON sessions (user, start_at);
 `;
 
 interface Row {
@@ -53,6 +55,10 @@ export class SqliteSessionInventory implements SessionInventory {
       .run(at.getTime(), reason, node).changes;
   }
 
+  async nodeOf(id: string): Promise<string | undefined> {
+    return this.db.query<{ node: string }, [string]>("SELECT node FROM sessions WHERE id = ?").get(id)?.node;
+  }
+
   list(q: SessionQuery): SessionRecord[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
@@ -61,6 +67,11 @@ export class SqliteSessionInventory implements SessionInventory {
     if (q.node) { where.push("node = ?"); args.push(q.node); }
     if (q.login) { where.push("login = ?"); args.push(q.login); }
     if (q.since) { where.push("start_at >= ?"); args.push(q.since.getTime()); }
+    if (q.until) { where.push("start_at < ?"); args.push(q.until.getTime()); }
+    if (q.after) {
+      where.push("(start_at < ? OR (start_at = ? AND id > ?))");
+      args.push(q.after.start.getTime(), q.after.start.getTime(), q.after.id);
+    }
     const sql = `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY start_at DESC, id LIMIT ?`;
     return this.db.query<Row, (string | number)[]>(sql).all(...args, q.limit).map(toRecord);
   }

@@ -10,7 +10,9 @@ import { DEFAULT_CLUSTER_CONFIG } from "../core/resource-types.ts";
 import { startDiagServer } from "../platform/diag-server.ts";
 import { createLogger, type Logger } from "../platform/logger.ts";
 import { Metrics } from "../platform/metrics.ts";
-import { createApi, largestBody } from "./api.ts";
+import { createApi, largestBody, type Identify, type Route } from "./api.ts";
+import { personCaller, type Caller } from "./authenticate.ts";
+import type { TlsMaterial } from "./tls-ca.ts";
 import { AuthService } from "./auth-service.ts";
 import { ensureAdminIdentity } from "./admin-identity.ts";
 import { ReplayGuard } from "./replay-guard.ts";
@@ -40,23 +42,47 @@ export interface RunningAuth {
   stop(): Promise<void>;
 }
 
-export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" })): Promise<RunningAuth> {
+/**
+ * Something the auth process serves beside its API (the web console): routes added to
+ * the API, and a start hook given the API to call as a person. Passed in by the
+ * command that starts the service, so src/auth never imports what it hosts.
+ */
+export interface AuthAddon {
+  routes(): Route[];
+  start(ctx: AddonContext): Promise<{ url?: string; stop(): Promise<void> }>;
+}
+
+export interface AddonContext {
+  cfg: AuthConfig;
+  svc: AuthService;
+  tls: TlsMaterial;
+  log: Logger;
+  /** The API handler, with callers identified by `identify` instead of a signed request token. */
+  apiAs(identify: Identify): (req: Request, server: unknown) => Promise<Response | undefined>;
+  /** A person by name with their current roles; throws 401/403 when they are gone or locked. */
+  person(name: string): Promise<Caller>;
+}
+
+export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" }), addons: AuthAddon[] = []): Promise<RunningAuth & { addonUrls: string[] }> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const store = new SqliteStore(join(cfg.dataDir, "auth.db"));
-  const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : [])]);
+  const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : []), ...(cfg.web ? [cfg.web.listen.host] : [])]);
   const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
   const caPin = caPinFromPem(tls.caCertPem);
   const svc = new AuthService(store, cas, cfg.clusterName, caPin, log);
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
-  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }));
+  const metrics = new Metrics();
+  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage.");
+  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }));
   const sweeper = setInterval(() => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error })), 10 * 60_000);
   seed(svc);
   const hub = new WatchHub(store, () => [cas.user.publicLine], log);
   svc.hub = hub;
-  const metrics = authMetrics(svc, hub);
-  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest)];
-  const api = createApi(routes, svc, { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() }, log);
+  authMetrics(metrics, svc, hub);
+  const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest), ...addons.flatMap((a) => a.routes())];
+  const authDeps = { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() };
+  const api = createApi(routes, svc, authDeps, log);
   const server = listenOrExplain(cfg.listen, () => Bun.serve<WatchSocketData, never>({
     hostname: cfg.listen.host,
     port: cfg.listen.port,
@@ -75,11 +101,20 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const authAddr = cfg.publicAddr ?? formatHostPort({ host: cfg.listen.host === "0.0.0.0" ? "127.0.0.1" : cfg.listen.host, port });
   const adminIdentityPath = join(cfg.dataDir, "admin.identity");
   ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
+  const started: { url?: string; stop(): Promise<void> }[] = [];
+  for (const a of addons) {
+    started.push(await a.start({
+      cfg, svc, tls, log,
+      apiAs: (identify) => createApi(routes, svc, authDeps, log, identify) as (req: Request, server: unknown) => Promise<Response | undefined>,
+      person: (name) => personCaller(name, authDeps, new Date()),
+    }));
+  }
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: () => metrics.render() }) : undefined;
   log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir });
   return {
-    svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath,
+    svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath, addonUrls: started.flatMap((a) => (a.url ? [a.url] : [])),
     async stop() {
+      for (const a of started) await a.stop();
       clearInterval(sweeper);
       hub.close();
       server.stop(true);
@@ -96,8 +131,7 @@ function seed(svc: AuthService): void {
   if (!svc.store.getResource("user", "admin")) svc.store.putResource({ kind: "user", name: "admin", roles: ["admin"] });
 }
 
-function authMetrics(svc: AuthService, hub: WatchHub): Metrics {
-  const m = new Metrics();
+function authMetrics(m: Metrics, svc: AuthService, hub: WatchHub): Metrics {
   m.gauge("hostward_auth_watchers", "Agents connected to the change feed.", () => hub.size);
   m.gauge("hostward_auth_nodes", "Registered nodes by state.", () => {
     const counts = { online: 0, offline: 0, locked: 0 };

@@ -1,5 +1,5 @@
 // Issues OpenSSH user certificates: key id = hostward user, principals = the logins
-// the user's roles allow, TTL capped by the roles' max_session_ttl (DESIGN §2).
+// the user's roles allow, TTL capped by the roles' max_session_ttl.
 import { allowedLogins, sessionLimits } from "../core/access-policy.ts";
 import type { Duration } from "../core/duration.ts";
 import type { Role, User } from "../core/resource-types.ts";

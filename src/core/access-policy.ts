@@ -1,4 +1,4 @@
-// Role evaluation (DESIGN §4-6): which logins on which nodes, session limits, locking mode,
+// Role evaluation: which logins on which nodes, session limits, locking mode,
 // whether to record, and which API actions a set of roles permits.
 
 import type { Duration } from "./duration.ts";

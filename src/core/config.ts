@@ -1,4 +1,4 @@
-// The two config files, auth.toml and agent.toml (DESIGN §1): validation and every default.
+// The two config files, auth.toml and agent.toml: validation and every default.
 // Takes the parsed TOML value and the file name for messages; the caller reads the file.
 
 import { parseByteSize } from "./byte-size.ts";
@@ -7,6 +7,10 @@ import { parseHostPort, type HostPort } from "./host-port.ts";
 import { isValidName } from "./resource-types.ts";
 import { describe, TableReader } from "./table-reader.ts";
 import { parseTomlText } from "./toml-text.ts";
+
+/** Who sees "this session is being recorded": PTY sessions (default), every session, or none. */
+export const RECORDING_NOTICES = ["interactive", "always", "never"] as const;
+export type RecordingNotice = (typeof RECORDING_NOTICES)[number];
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const satisfies readonly LogLevel[];
@@ -21,7 +25,20 @@ export interface AuthConfig {
   logLevel: LogLevel;
   recordings: { storage: string };
   publicAddr?: string;
+  /** The web console's own listener; absent = no console. */
+  web?: WebConfig;
 }
+
+export interface WebConfig {
+  listen: HostPort;
+  /** The operator's certificate and key (PEM files); else one from the cluster CA. */
+  certFile?: string;
+  keyFile?: string;
+  /** The console's address as people's browsers reach it, for sign-in links (default: https://listen). */
+  publicUrl?: string;
+}
+
+export const WEB_PORT = 3080;
 
 export interface AgentConfig {
   dataDir: string;
@@ -31,10 +48,10 @@ export interface AgentConfig {
   diagAddr?: HostPort;
   logLevel: LogLevel;
   ssh: { listen: HostPort; labels: Record<string, string>; advertiseAddr?: string };
-  recording: { hideNotice: boolean; minFree: number; syncTimeout: Duration; recordStdin: boolean };
+  recording: { notice: RecordingNotice; minFree: number; syncTimeout: Duration; recordStdin: boolean };
 }
 
-const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr"];
+const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr", "web"];
 const _AGENT_KEYS = ["data_dir", "auth_server", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
 const _PIN = /^sha256:[0-9a-f]{64}$/;
 
@@ -63,7 +80,25 @@ export function parseAuthConfig(obj: unknown, file: string): AuthConfig {
     _addr(r, "public_addr", AUTH_PORT);
     cfg.publicAddr = publicAddr;
   }
+  const web = _web(r.table("web", ["listen", "cert_file", "key_file", "public_url"]));
+  if (web) cfg.web = web;
   return cfg;
+}
+
+function _web(r: TableReader | undefined): WebConfig | undefined {
+  const listen = r && _addr(r, "listen", WEB_PORT);
+  if (!r || !listen) return undefined;
+  const web: WebConfig = { listen };
+  const cert = _path(r, "cert_file");
+  const key = _path(r, "key_file");
+  if ((cert === undefined) !== (key === undefined)) r.fail(cert === undefined ? "cert_file" : "key_file", "cert_file and key_file go together");
+  if (cert && key) Object.assign(web, { certFile: cert, keyFile: key });
+  const url = r.string("public_url");
+  if (url) {
+    if (!/^https:\/\/[^/?#\s]+\/?$/.test(url)) r.fail("public_url", `must be https://HOST[:PORT], got ${describe(url)}`);
+    web.publicUrl = url.replace(/\/$/, "");
+  }
+  return web;
 }
 
 export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
@@ -73,7 +108,7 @@ export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
     authServer: _addr(r, "auth_server", AUTH_PORT) ?? { host: "127.0.0.1", port: AUTH_PORT },
     logLevel: r.oneOf("log_level", LOG_LEVELS) ?? "info",
     ssh: _ssh(r.table("ssh", ["listen", "labels", "advertise_addr"])),
-    recording: _recording(r.table("recording", ["hide_notice", "min_free", "sync_timeout", "record_stdin"])),
+    recording: _recording(r.table("recording", ["notice", "hide_notice", "min_free", "sync_timeout", "record_stdin"])),
   };
   const joinToken = r.string("join_token");
   if (joinToken) cfg.joinToken = joinToken;
@@ -112,7 +147,8 @@ function _labels(r: TableReader | undefined): Record<string, string> {
 
 function _recording(r: TableReader | undefined): AgentConfig["recording"] {
   return {
-    hideNotice: r?.bool("hide_notice") ?? false,
+    // hide_notice = true (older configs) means "never"; an explicit notice wins.
+    notice: r?.oneOf("notice", RECORDING_NOTICES) ?? (r?.bool("hide_notice") ? "never" : "interactive"),
     minFree: (r && _byteSize(r, "min_free")) ?? 2 ** 30,
     syncTimeout: r?.duration("sync_timeout") ?? ms(30_000),
     recordStdin: r?.bool("record_stdin") ?? false,

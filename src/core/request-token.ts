@@ -1,5 +1,5 @@
 // Signed request tokens: every API call and WebSocket upgrade carries one, proving
-// possession of a private key without sending any shared secret (DESIGN §2).
+// possession of a private key without sending any shared secret.
 import { createHash } from "node:crypto";
 
 export const AUTH_SCHEME = "HW1";

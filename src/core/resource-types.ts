@@ -26,6 +26,9 @@ export interface RoleOptions {
   maxSessionTtl?: Duration;
   lock?: LockingMode;
   recordSession?: { ssh?: boolean };
+  /** Unset keys fall back to core/forward-policy.ts's defaults. */
+  portForwarding?: { local?: boolean; remote?: boolean; gatewayPorts?: boolean };
+  forwardAgent?: boolean;
 }
 
 export interface Role {

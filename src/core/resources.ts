@@ -1,5 +1,5 @@
 // Resources as operators write them (TOML files, API JSON): parse, validate, and convert back.
-// The external form is snake_case (DESIGN §3); the types in resource-types.ts are the internal form.
+// The external form is snake_case; the types in resource-types.ts are the internal form.
 
 import TOML from "@iarna/toml";
 import { clusterConfigToExternal, parseClusterConfig } from "./cluster-config-resource.ts";

@@ -1,12 +1,12 @@
 // The role resource: validation of its external form and conversion back to it.
-// Options, allowed/denied logins, node labels and API rules (DESIGN §3).
+// Options, allowed/denied logins, node labels and API rules.
 
 import { formatDuration } from "./duration.ts";
 import { readName } from "./resource-name.ts";
 import { API_RESOURCES, LOCKING_MODES, VERBS, type Role, type RoleOptions, type Rule } from "./resource-types.ts";
 import { describe, TableReader } from "./table-reader.ts";
 
-const _OPTION_KEYS = ["max_connections", "max_sessions", "max_session_ttl", "lock", "record_session"];
+const _OPTION_KEYS = ["max_connections", "max_sessions", "max_session_ttl", "lock", "record_session", "port_forwarding", "forward_agent"];
 
 export function parseRole(r: TableReader): Role {
   const name = readName(r, "role");
@@ -33,6 +33,8 @@ export function roleToExternal(role: Role): Record<string, unknown> {
   if (o.maxSessionTtl !== undefined) options.max_session_ttl = formatDuration(o.maxSessionTtl);
   if (o.lock !== undefined) options.lock = o.lock;
   if (o.recordSession !== undefined) options.record_session = { ...o.recordSession };
+  if (o.portForwarding !== undefined) options.port_forwarding = _portForwardingOut(o.portForwarding);
+  if (o.forwardAgent !== undefined) options.forward_agent = o.forwardAgent;
   const labels: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(role.allow.nodeLabels)) labels[k] = v.length === 1 ? v[0] : [...v];
   return {
@@ -60,6 +62,27 @@ function _options(r: TableReader | undefined): RoleOptions {
     const ssh = record.bool("ssh");
     out.recordSession = ssh === undefined ? {} : { ssh };
   }
+  const forwarding = r.table("port_forwarding", ["local", "remote", "gateway_ports"]);
+  if (forwarding) out.portForwarding = _portForwarding(forwarding);
+  const agent = r.bool("forward_agent");
+  if (agent !== undefined) out.forwardAgent = agent;
+  return out;
+}
+
+function _portForwarding(r: TableReader): NonNullable<RoleOptions["portForwarding"]> {
+  const out: NonNullable<RoleOptions["portForwarding"]> = {};
+  const [local, remote, gatewayPorts] = [r.bool("local"), r.bool("remote"), r.bool("gateway_ports")];
+  if (local !== undefined) out.local = local;
+  if (remote !== undefined) out.remote = remote;
+  if (gatewayPorts !== undefined) out.gatewayPorts = gatewayPorts;
+  return out;
+}
+
+function _portForwardingOut(p: NonNullable<RoleOptions["portForwarding"]>): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  if (p.local !== undefined) out.local = p.local;
+  if (p.remote !== undefined) out.remote = p.remote;
+  if (p.gatewayPorts !== undefined) out.gateway_ports = p.gatewayPorts;
   return out;
 }
 

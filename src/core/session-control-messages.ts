@@ -1,4 +1,4 @@
-// What session control (DESIGN §5) tells a user, in one place: the agent says these
+// What session control tells a user, in one place: the agent says these
 // lines, and the auth service rebuilds them from sessctl.limit events for the inventory.
 import { formatDuration, type Duration } from "./duration.ts";
 

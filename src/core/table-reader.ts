@@ -8,6 +8,16 @@ import { ValidationError } from "./validation-error.ts";
 export type Table = Record<string, unknown>;
 export type Allowed = readonly string[] | "any";
 
+let _observer: ((path: string, allowed: readonly string[]) => void) | undefined;
+
+/**
+ * Tells fn the keys each strict table accepts as documents are parsed (undefined stops it),
+ * so docs/configuration.md can be checked against what the parsers really accept.
+ */
+export function observeAllowedKeys(fn: ((path: string, allowed: readonly string[]) => void) | undefined): void {
+  _observer = fn;
+}
+
 export class TableReader {
   private constructor(
     readonly file: string,
@@ -19,6 +29,7 @@ export class TableReader {
   static of(value: unknown, file: string, path: string, allowed: Allowed): TableReader {
     if (!isTable(value)) throw new ValidationError(file, path, `expected a table, got ${describe(value)}`);
     const reader = new TableReader(file, path, value);
+    if (_observer && allowed !== "any") _observer(path, allowed);
     for (const k of Object.keys(value)) {
       if (allowed !== "any" && !allowed.includes(k)) reader.fail(k, "unknown key");
     }

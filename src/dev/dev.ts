@@ -15,6 +15,7 @@ import { writeFileAtomic } from "../platform/fs-atomic.ts";
 import { createLogger } from "../platform/logger.ts";
 import { stopOnSignal } from "../platform/stop-on-signal.ts";
 import { devSshConfig } from "./ssh-config.ts";
+import { webConsole } from "../web/console.ts";
 
 const DEV_ROLE = "dev-login";
 const CERT_TTL = ms(12 * 3600 * 1000);
@@ -24,7 +25,10 @@ export async function runDev(args: string[]): Promise<void> {
   const dir = resolve(opts.dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const log = createLogger(opts.logLevel);
-  const auth = await startAuth(parseAuthConfig({ data_dir: join(dir, "auth"), listen: `127.0.0.1:${opts.authPort}`, log_level: opts.logLevel }, "dev"), log.child({ component: "auth" }));
+  const auth = await startAuth(parseAuthConfig({
+    data_dir: join(dir, "auth"), listen: `127.0.0.1:${opts.authPort}`, diag_addr: `127.0.0.1:${opts.diagPort}`, log_level: opts.logLevel,
+    web: { listen: `127.0.0.1:${opts.webPort}` },
+  }, "dev"), log.child({ component: "auth" }), [webConsole()]);
   copyFileSync(auth.adminIdentityPath, join(dir, "admin.identity"));
   const login = currentOsUser()?.name;
   if (!login) throw new Error("cannot find the current OS user in the passwd database");
@@ -38,6 +42,7 @@ export async function runDev(args: string[]): Promise<void> {
     auth_server: `127.0.0.1:${auth.port}`,
     ...(token ? { join_token: token, ca_pin: auth.caPin } : {}),
     ssh: { listen: `127.0.0.1:${opts.sshPort}` },
+    diag_addr: `127.0.0.1:${opts.agentDiagPort}`,
     log_level: opts.logLevel,
   }, "dev"), log.child({ component: "agent" }));
   const keyPath = join(dir, "id_ed25519");
@@ -49,7 +54,9 @@ export async function runDev(args: string[]): Promise<void> {
   console.log(`hostward dev cluster is up: auth 127.0.0.1:${auth.port}, node ${agent.serverId} on 127.0.0.1:${agent.sshPort}`);
   const identity = dir === resolve(".hostward") ? "" : ` --identity ${shown}/admin.identity`;
   console.log(`ctl acts as the cluster's admin: ${ctlCommand()}${identity} status`);
+  console.log(`Metrics: http://127.0.0.1:${opts.diagPort}/metrics (auth), http://127.0.0.1:${opts.agentDiagPort}/metrics (agent)`);
   console.log(`Log in with:\n\n  ssh -F ${shown}/ssh_config node\n`);
+  console.log(`Web console: ${auth.addonUrls[0]} (sign in with: ${ctlCommand().replace(/ ctl$/, " web")}${identity})`);
   console.log("Ctrl-C stops everything.");
   stopOnSignal(async () => {
     await agent.stop();
@@ -60,12 +67,16 @@ export async function runDev(args: string[]): Promise<void> {
 function devOptions(args: string[]) {
   try {
     const { values } = parseArgs({ args, strict: true, options: {
-      dir: { type: "string" }, "auth-port": { type: "string" }, "ssh-port": { type: "string" }, "log-level": { type: "string" },
+      dir: { type: "string" }, "auth-port": { type: "string" }, "web-port": { type: "string" }, "ssh-port": { type: "string" }, "log-level": { type: "string" },
+      "diag-port": { type: "string" }, "agent-diag-port": { type: "string" },
     } });
     return {
       dir: values.dir ?? ".hostward",
       authPort: port(values["auth-port"] ?? "3025", "--auth-port"),
       sshPort: port(values["ssh-port"] ?? "3022", "--ssh-port"),
+      webPort: port(values["web-port"] ?? "3080", "--web-port"),
+      diagPort: port(values["diag-port"] ?? "3001", "--diag-port"),
+      agentDiagPort: port(values["agent-diag-port"] ?? "3002", "--agent-diag-port"),
       logLevel: (values["log-level"] ?? "warn") as "debug" | "info" | "warn" | "error",
     };
   } catch (e) {

@@ -1,8 +1,10 @@
 // Structured JSON logs on stdout, one object per line (journald keeps them).
-// Untrusted strings are cut short so a peer cannot flood or forge log lines.
+// Untrusted strings are cut short so a peer cannot flood or forge log lines; an
+// Error is logged with its stack (for the operator; never sent to a client).
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const MAX_FIELD = 200;
+const MAX_STACK = 4000;
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -32,7 +34,10 @@ function clean(fields?: Record<string, unknown>): Record<string, unknown> {
   if (!fields) return {};
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
-    if (v instanceof Error) out[k] = truncate(v.message);
+    if (v instanceof Error) {
+      out[k] = truncate(v.message);
+      if (v.stack) out[`${k}_stack`] = v.stack.length > MAX_STACK ? v.stack.slice(0, MAX_STACK) + "…" : v.stack;
+    }
     else if (typeof v === "string") out[k] = truncate(v);
     else out[k] = v;
   }

@@ -1,4 +1,4 @@
-// The agent's recorder: decides whether a session is recorded (DESIGN §6), refuses
+// The agent's recorder: decides whether a session is recorded, refuses
 // recorded sessions when the spool disk is low, and wires each recording to the
 // encoder worker and then to the spool + uploader (node) or the auth service (node-sync).
 import { mkdirSync, statfsSync } from "node:fs";

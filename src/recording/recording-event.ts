@@ -1,4 +1,4 @@
-// The recording's event stream (DESIGN §6): one JSON object per line.
+// The recording's event stream: one JSON object per line.
 //
 // Output and input bytes are kept exact: a chunk that is valid UTF-8 without unusual
 // control bytes is stored as a JSON string in `data` (readable with zcat | jq);

@@ -7,6 +7,7 @@ import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 import type { Logger } from "../platform/logger.ts";
 import { checkPart } from "./part-codec.ts";
 import { corruptKey, recordingKey, stagingKey, type RecordingStorage } from "./recording-storage.ts";
+import { withStorageErrors } from "./storage-error.ts";
 
 /** An open upload with no part for this long is abandoned (its node-sync agent died, or its node is gone). */
 export const ABANDON_SYNC_MS = 60 * 60_000;
@@ -25,17 +26,26 @@ export interface OpenRequest {
   login: string;
   kind: string;
   command?: string;
+  truncated?: string[];
   mode: string;
   started: Date;
 }
 
 export type AuditSink = (fields: { event: string; code: string; [k: string]: unknown }) => void;
 
+/** Evidence at risk, counted for the operator: a corrupt part that could not be kept aside, a staged object left behind. */
+export type IngestProblem = "corrupt_part_not_kept" | "staging_object_leaked";
+
 export class RecordingIngest {
   readonly #chains = new Map<string, Promise<unknown>>();
+  /** The backend, whose every failure is a StorageError (503), unlike our own bugs (500). */
+  readonly storage: RecordingStorage;
 
-  constructor(private readonly store: RecordingStore, readonly storage: RecordingStorage, private readonly audit: AuditSink,
-    private readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
+  constructor(private readonly store: RecordingStore, storage: RecordingStorage, private readonly audit: AuditSink,
+    private readonly log: Logger, private readonly now: () => Date = () => new Date(),
+    private readonly count: (problem: IngestProblem) => void = () => {}) {
+    this.storage = withStorageErrors(storage);
+  }
 
   /** Creates the upload's record, or returns the existing one (idempotent). */
   open(req: OpenRequest): RecordingRecord {
@@ -46,7 +56,7 @@ export class RecordingIngest {
     }
     const r: RecordingRecord = {
       sessionId: req.sessionId, serverId: req.serverId, user: req.user, login: req.login, kind: req.kind, command: req.command,
-      mode: req.mode, startedAt: req.started, state: "open", interrupted: false, key: recordingKey(req.sessionId),
+      ...(req.truncated ? { truncated: req.truncated } : {}), mode: req.mode, startedAt: req.started, state: "open", interrupted: false, key: recordingKey(req.sessionId),
       nextPart: 1, storageParts: [], staged: [], bytes: 0, events: 0, durationMs: 0, updatedAt: this.now(),
     };
     this.store.putRecording(r);
@@ -182,7 +192,12 @@ export class RecordingIngest {
   /** Keeps the bad part aside, finishes the object with the parts before it, marks it corrupt. */
   async #corrupt(r: RecordingRecord, reason: string, bytes?: Uint8Array, n?: number): Promise<void> {
     this.log.error("session recording part is corrupt", { session: r.sessionId, server_id: r.serverId, reason });
-    if (bytes && n !== undefined) await this.storage.put(corruptKey(r.sessionId, n), bytes).catch(() => {});
+    if (bytes && n !== undefined) {
+      await this.storage.put(corruptKey(r.sessionId, n), bytes).catch((e) => {
+        this.count("corrupt_part_not_kept");
+        this.log.error("could not keep the corrupt part aside", { session: r.sessionId, part: n, key: corruptKey(r.sessionId, n), error: e as Error });
+      });
+    }
     r.state = "corrupt";
     r.reason = reason;
     this.audit({ event: "recording.corrupt", code: "T2005W", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login, reason });
@@ -201,7 +216,12 @@ export class RecordingIngest {
     const staged = r.staged;
     r.staged = [];
     this.store.putRecording(r);
-    for (const s of staged) await this.storage.delete(s.key).catch(() => {});
+    for (const s of staged) {
+      await this.storage.delete(s.key).catch((e) => {
+        this.count("staging_object_leaked");
+        this.log.warn("staged recording object left in storage", { session: r.sessionId, key: s.key, error: e as Error });
+      });
+    }
   }
 
   async #storagePart(r: RecordingRecord, data: Uint8Array): Promise<void> {

@@ -24,6 +24,8 @@ export interface RecordingRecord {
   login: string;
   kind: string;
   command?: string;
+  /** Fields cut to their maximum length when the upload was opened (e.g. ["command"]). */
+  truncated?: string[];
   /** Cluster recording mode when the session started: node or node-sync. */
   mode: string;
   startedAt: Date;
@@ -56,12 +58,21 @@ export interface RecordingQuery {
   limit: number;
 }
 
+export interface RecordingUsage {
+  total: { bytes: number; recordings: number };
+  /** YYYY-MM-DD (UTC), oldest first; days without recordings are absent. */
+  days: { day: string; bytes: number; recordings: number }[];
+  nodes: { serverId: string; bytes: number; recordings: number }[];
+}
+
 export interface RecordingStore {
   getRecording(sessionId: string): RecordingRecord | undefined;
   putRecording(r: RecordingRecord): void;
   /** Newest first. */
   listRecordings(q: RecordingQuery): RecordingRecord[];
   deleteRecording(sessionId: string): boolean;
+  /** Compressed bytes and counts of recordings started since `since`, by UTC day and by node, and in all. */
+  usage(since: Date): RecordingUsage;
   /** Uploads still open, for one node or all. */
   openRecordings(serverId?: string): RecordingRecord[];
 }

@@ -54,10 +54,16 @@ test("a used, unknown or expired token is refused on both sides", async () => {
 test("hostward dev prints an ssh line that logs straight in, and a second run reuses the cluster", async () => {
   const cwd = mkdtempSync(join(tmpdir(), "hostward-dev-"));
   try {
-    const args = [...CLI, "dev", "--auth-port", String(await freePort()), "--ssh-port", String(await freePort())];
+    const [diag, agentDiag] = [await freePort(), await freePort()];
+    const args = [...CLI, "dev", "--auth-port", String(await freePort()), "--ssh-port", String(await freePort()),
+      "--diag-port", String(diag), "--agent-diag-port", String(agentDiag)];
     for (const round of [1, 2]) {
       const dev = startProc(args, { cwd });
       const line = (await dev.waitForOutput(/ssh -F \S+ node/, 30_000)).trim();
+      expect(dev.output()).toContain(`Metrics: http://127.0.0.1:${diag}/metrics (auth), http://127.0.0.1:${agentDiag}/metrics (agent)`);
+      for (const port of [diag, agentDiag]) {
+        expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain("# TYPE hostward_");
+      }
       expect(line).toBe("ssh -F .hostward/ssh_config node");
       const r = await run([...line.split(" "), "-o", "BatchMode=yes", "echo", `round${round}`, "&&", "id", "-un"], { cwd });
       expect(r.stderr).not.toContain("Host key verification failed");

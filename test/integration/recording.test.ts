@@ -114,7 +114,9 @@ describe("who is recorded", () => {
 
   test("plus a recording role: recorded (one recording role wins)", async () => {
     const r = await c.ssh(agent, carol, "root", ["echo hi"]);
-    expect(r.stderr).toContain(NOTICE);
+    expect(r.stderr).not.toContain(NOTICE); // an exec session is recorded without a notice by default
+    const ev = JSON.parse(await c.ctlOk("events", "ls", "--type", "session.start", "--user", "carol", "--format", "json"));
+    expect(ev[0].recorded).toBe(true);
     const [rec] = await waitForRecordings(c, "carol", 1);
     expect(rec!.state).toBe("complete");
   });

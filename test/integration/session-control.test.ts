@@ -1,4 +1,4 @@
-// Session control end to end (DESIGN §5): max_sessions over a real ControlMaster
+// Session control end to end: max_sessions over a real ControlMaster
 // connection, cluster-wide max_connections leases across two agents that never
 // linger, leases gone at once after kill -9 and restart, refusal while the auth
 // service is down, leases that cannot be renewed, and max_session_ttl.

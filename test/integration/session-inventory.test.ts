@@ -1,4 +1,4 @@
-// The session inventory and the audit log end to end (DESIGN §5, §7, §8): events an
+// The session inventory and the audit log end to end: events an
 // agent emits while cut off from the auth service arrive after it reconnects, each
 // exactly once (also across an agent restart); ctl sessions ls shows active,
 // completed, rejected and lost sessions; ctl events ls pages newest first; /metrics.

@@ -22,13 +22,13 @@ const AGENT_DEFAULTS: AgentConfig = {
   authServer: { host: "127.0.0.1", port: 3025 },
   logLevel: "info",
   ssh: { listen: { host: "0.0.0.0", port: 3022 }, labels: {} },
-  recording: { hideNotice: false, minFree: 2 ** 30, syncTimeout: ms(30_000), recordStdin: false },
+  recording: { notice: "interactive", minFree: 2 ** 30, syncTimeout: ms(30_000), recordStdin: false },
 };
 
 describe("parseAuthConfig", () => {
   const good: [string, string, AuthConfig][] = [
     ["empty file", "", AUTH_DEFAULTS],
-    ["DESIGN §1 example", `data_dir = "/var/lib/hostward/auth"\nlisten = "0.0.0.0:3025"\ncluster_name = "hostward"\ndiag_addr = ""\nlog_level = "info"\n[recordings]\nstorage = "file:///var/lib/hostward/auth/recordings"`, AUTH_DEFAULTS],
+    ["the full example", `data_dir = "/var/lib/hostward/auth"\nlisten = "0.0.0.0:3025"\ncluster_name = "hostward"\ndiag_addr = ""\nlog_level = "info"\n[recordings]\nstorage = "file:///var/lib/hostward/auth/recordings"`, AUTH_DEFAULTS],
     ["storage follows data_dir", 'data_dir = "/srv/hw/"', { ...AUTH_DEFAULTS, dataDir: "/srv/hw/", recordings: { storage: "file:///srv/hw/recordings" } }],
     ["everything set", 'listen = "[::]:443"\ncluster_name = "prod"\ndiag_addr = "127.0.0.1:3001"\nlog_level = "debug"\npublic_addr = "auth.example.com"\n[recordings]\nstorage = "s3://bucket/prefix?endpoint=minio:9000&region=us-east-1"',
       { ...AUTH_DEFAULTS, listen: { host: "::", port: 443 }, clusterName: "prod", diagAddr: { host: "127.0.0.1", port: 3001 }, logLevel: "debug", publicAddr: "auth.example.com", recordings: { storage: "s3://bucket/prefix?endpoint=minio:9000&region=us-east-1" } }],
@@ -42,12 +42,12 @@ describe("parseAuthConfig", () => {
 describe("parseAgentConfig", () => {
   const good: [string, string, AgentConfig][] = [
     ["empty file", "", AGENT_DEFAULTS],
-    ["DESIGN §1 example", `data_dir = "/var/lib/hostward/agent"\nauth_server = "auth.example.com:3025"\njoin_token = "tok"\nca_pin = "${PIN}"\ndiag_addr = ""\nlog_level = "info"\n[ssh]\nlisten = "0.0.0.0:3022"\nlabels = { env = "prod" }\n[recording]\nhide_notice = false\nmin_free = "1GiB"\nsync_timeout = "30s"`,
+    ["the full example", `data_dir = "/var/lib/hostward/agent"\nauth_server = "auth.example.com:3025"\njoin_token = "tok"\nca_pin = "${PIN}"\ndiag_addr = ""\nlog_level = "info"\n[ssh]\nlisten = "0.0.0.0:3022"\nlabels = { env = "prod" }\n[recording]\nhide_notice = false\nmin_free = "1GiB"\nsync_timeout = "30s"`,
       { ...AGENT_DEFAULTS, authServer: { host: "auth.example.com", port: 3025 }, joinToken: "tok", caPin: PIN, ssh: { ...AGENT_DEFAULTS.ssh, labels: { env: "prod" } } }],
     ["auth_server without port, empty join_token, upper-case pin", `auth_server = "auth"\njoin_token = ""\nca_pin = "${PIN.toUpperCase().replace("SHA256", "sha256")}"`,
       { ...AGENT_DEFAULTS, authServer: { host: "auth", port: 3025 }, caPin: PIN }],
     ["recording and ssh settings", '[ssh]\nlisten = "127.0.0.1"\nadvertise_addr = "10.0.0.5:22"\n[recording]\nhide_notice = true\nmin_free = 1048576\nsync_timeout = "1m"\nrecord_stdin = true',
-      { ...AGENT_DEFAULTS, ssh: { listen: { host: "127.0.0.1", port: 3022 }, labels: {}, advertiseAddr: "10.0.0.5:22" }, recording: { hideNotice: true, minFree: 1_048_576, syncTimeout: ms(60_000), recordStdin: true } }],
+      { ...AGENT_DEFAULTS, ssh: { listen: { host: "127.0.0.1", port: 3022 }, labels: {}, advertiseAddr: "10.0.0.5:22" }, recording: { notice: "never", minFree: 1_048_576, syncTimeout: ms(60_000), recordStdin: true } }],
   ];
   test.each(good)("%s", (_, text, want) => {
     expect(agent(text)).toEqual(want);

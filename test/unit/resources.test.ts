@@ -44,7 +44,7 @@ const ROLE: Resource = {
 };
 
 const good: [string, string, Resource][] = [
-  ["role from DESIGN §3", ROLE_TOML, ROLE],
+  ["role with every field", ROLE_TOML, ROLE],
   ["minimal role", 'kind = "role"\nname = "r"', {
     kind: "role", name: "r", options: {}, allow: { logins: [], nodeLabels: {}, rules: [] }, deny: { logins: [], rules: [] },
   }],

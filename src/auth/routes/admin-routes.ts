@@ -56,7 +56,14 @@ export function adminRoutes(caCertPem: string): Route[] {
     },
     {
       method: "GET", path: "/v1/known-hosts",
-      handler: ({ svc }) => ({ host_ca_keys: [svc.cas.host.publicLine], user_ca_keys: [svc.cas.user.publicLine] }),
+      // ?nodes=1 adds each node's own host key, for clients without @cert-authority (paramiko, PuTTY).
+      handler: (ctx) => {
+        const out: Record<string, unknown> = { host_ca_keys: [ctx.svc.cas.host.publicLine], user_ca_keys: [ctx.svc.cas.user.publicLine] };
+        if (ctx.url.searchParams.get("nodes") !== "1") return out;
+        ctx.authorize("node", "list");
+        out.nodes = ctx.svc.store.listNodes().map((n) => ({ hostname: n.hostname, addr: n.addr, host_key: n.hostKey }));
+        return out;
+      },
     },
     {
       method: "GET", path: "/v1/events",

@@ -1,6 +1,9 @@
 // Audit events arriving from agents' outboxes: validated, stamped with the sending
-// node's own server UUID (a node cannot speak for another) and stored once by uid.
-import type { Route } from "../api.ts";
+// node's own server UUID and stored once by uid. A node may send only the event types
+// agents emit, about its own sessions; the others are refused one by one, never the
+// whole batch (the outbox would retry it forever).
+import { nodeEventRefusal } from "../../core/node-events.ts";
+import type { Route, RouteContext } from "../api.ts";
 import { asBody } from "../body-fields.ts";
 import { badRequest, forbidden } from "../http-error.ts";
 import { applySessionEvent } from "../session-events.ts";
@@ -12,26 +15,48 @@ const MAX_EVENT_BYTES = 16_384;
 export function eventRoutes(): Route[] {
   return [{
     method: "POST", path: "/v1/events",
-    handler: (ctx) => {
+    handler: async (ctx) => {
       if (ctx.caller.kind !== "node") throw forbidden("only nodes submit audit events");
       const serverId = ctx.caller.serverId;
       const events = asBody(ctx.body).events;
       if (!Array.isArray(events) || events.length > MAX_EVENTS) throw badRequest(`events: expected an array of at most ${MAX_EVENTS}`);
-      // Every event is checked before any is stored: a bad batch stores nothing.
-      const checked = events.map((e, i) => ({ ...checkEvent(e, i), server_id: serverId }));
+      // Every event is checked before any is stored: a malformed one fails the batch (400,
+      // which the outbox splits until it sets the bad event aside).
+      const checked = events.map((e, i) => checkEvent(e, i));
+      const { accepted, refused } = await sortOut(ctx, checked, serverId);
       // One transaction per batch: the log and the inventory move together, and fast.
       const stored = ctx.svc.store.atomically(() => {
         let n = 0;
-        for (const ev of checked) {
+        for (const ev of accepted) {
           if (ctx.svc.store.appendEvent(ev)) n++;
           // Also applied for a duplicate (it is idempotent): the inventory heals on redelivery.
           applySessionEvent(ctx.svc.store.sessions, ev);
         }
         return n;
       });
-      return { received: events.length, stored };
+      return { received: events.length, stored, ...(refused.length ? { refused } : {}) };
     },
   }];
+}
+
+/** Splits a batch into what this node may send and what it may not (logged, answered per uid). */
+async function sortOut(ctx: RouteContext, events: AuditEvent[], serverId: string) {
+  const accepted: (AuditEvent & { server_id: string })[] = [];
+  const refused: { uid: string; error: string }[] = [];
+  const inBatch = new Map<string, string>(); // sessions this batch starts
+  for (const ev of events) {
+    const sid = typeof ev.sid === "string" ? ev.sid : undefined;
+    const sessionNode = sid === undefined ? undefined : inBatch.get(sid) ?? (await ctx.svc.store.sessions.nodeOf(sid));
+    const refusal = nodeEventRefusal(ev, serverId, sessionNode);
+    if (refusal) {
+      ctx.svc.log.warn("refused an audit event from a node", { server_id: serverId, event: ev.event, uid: ev.uid, refusal: refusal.kind });
+      refused.push({ uid: ev.uid, error: refusal.message });
+      continue;
+    }
+    if (sid !== undefined && ev.event === "session.start") inBatch.set(sid, serverId);
+    accepted.push({ ...ev, server_id: serverId });
+  }
+  return { accepted, refused };
 }
 
 function checkEvent(e: unknown, i: number): AuditEvent {

@@ -1,4 +1,4 @@
-// Connection semaphores (DESIGN §5): agents acquire, renew and release leases as
+// Connection semaphores: agents acquire, renew and release leases as
 // themselves; operators list holders and clear one (`ctl semaphores ls|rm`).
 import type { Route, RouteContext } from "../api.ts";
 import { asBody, str, type Body } from "../body-fields.ts";

@@ -1,0 +1,39 @@
+// One confirmation before a lock: what it will do, a message for the person, a TTL.
+import { api } from "../api.ts";
+import { h } from "../dom.ts";
+
+export function lockDialog(target: Record<string, string>, what: string, done: () => void): void {
+  const message = h("input", { name: "message", placeholder: "Shown on their terminal", value: "" });
+  const ttl = h("input", { name: "ttl", placeholder: "e.g. 1h; empty = until removed", value: "1h" });
+  const error = h("p", { class: "error" });
+  const dialog = h("dialog", { "data-testid": "lock-dialog" },
+    h("form", { method: "dialog", onsubmit: (e: Event) => { e.preventDefault(); void submit(); } },
+      h("p", {}, what),
+      h("label", {}, "Message ", message),
+      h("label", {}, "TTL ", ttl),
+      error,
+      h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), " ",
+      h("button", { type: "submit", class: "danger", "data-testid": "lock-confirm" }, "Lock")));
+  async function submit(): Promise<void> {
+    const expires = ttl.value.trim() ? ttlToTime(ttl.value.trim()) : undefined;
+    if (expires === null) return void (error.textContent = `TTL: expected a duration like 30m, 1h or 2d, got "${ttl.value}"`);
+    try {
+      await api("PUT", "/v1/resources", { kind: "lock", target, ...(message.value ? { message: message.value } : {}), ...(expires ? { expires } : {}) });
+      dialog.close();
+      dialog.remove();
+      done();
+    } catch (e) {
+      error.textContent = (e as Error).message;
+    }
+  }
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+/** "30m", "1h", "2d", "90s" to an RFC 3339 time from now; null when it is not one. */
+export function ttlToTime(s: string): string | null | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(s);
+  if (!m) return null;
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as "s" | "m" | "h" | "d"];
+  return new Date(Date.now() + Number(m[1]) * unit * 1000).toISOString();
+}
