@@ -140,7 +140,9 @@ function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => vo
       outbox.emit({ event: "session.start", code: "T2000I", user: c.user, login: c.login, sid: s.id, session_kind: s.kind, client: c.clientAddr.ip, recorded: s.recorded });
       if (s.command !== undefined) outbox.emit({ event: "exec", code: "T3002I", user: c.user, login: c.login, sid: s.id, command: s.command });
     },
-    sessionEnded: (c, s, exit) => outbox.emit({ event: "session.end", code: "T2004I", user: c.user, login: c.login, sid: s.id, exit_code: exit.code, exit_signal: exit.signal }),
+    // A session the agent cut carries why (interrupted + reason), so the inventory says it as data.
+    sessionEnded: (c, s, exit) => outbox.emit({ event: "session.end", code: "T2004I", user: c.user, login: c.login, sid: s.id, exit_code: exit.code, exit_signal: exit.signal,
+      ...(exit.cut ? { interrupted: true, reason: exit.cut } : {}) }),
     closed: (c) => control.connectionClosed(c),
   };
 }
