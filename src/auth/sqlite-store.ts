@@ -7,6 +7,7 @@ import { parseResource, toExternal } from "../core/resources.ts";
 import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { AsyncMutex } from "../core/async-mutex.ts";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
+import { openSqliteFile } from "../platform/sqlite-file.ts";
 import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, ReplicaRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { direct, type SqliteGate } from "./sqlite-gate.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
@@ -43,8 +44,9 @@ export class SqliteStore implements Store {
 
   /** Opens (creating when missing) the database at `path`; `:memory:` for tests. */
   static open(path: string): SqliteStore {
-    const db = new Database(path, { create: true, strict: true });
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    const pragmas = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;";
+    const db = path === ":memory:" ? new Database(path, { strict: true }) : openSqliteFile(path, pragmas).db;
+    if (path === ":memory:") db.exec(pragmas);
     db.exec(SCHEMA);
     chainHistory(db);
     SqliteSemaphoreStore.migrate(db);
