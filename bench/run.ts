@@ -11,6 +11,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   "session-control": () => import("./session-control.ts"),
   recording: () => import("./recording.ts"),
   locks: () => import("./locks.ts"),
+  interop: () => import("./interop.ts"),
   cli: () => import("./cli.ts"),
 };
 

@@ -11,6 +11,8 @@ export interface LoginSpec {
   pty?: { term: string };
   /** Variables the client sent that we accept (LANG, LC_*). */
   clientEnv: Record<string, string>;
+  /** What the client asked to run when the certificate's force-command replaced it. */
+  originalCommand?: string;
   /** "client_ip client_port server_ip server_port" */
   sshConnection: string;
   /** True when the agent runs as root and must drop to the user. */
@@ -40,7 +42,9 @@ export function loginArgv(spec: LoginSpec): string[] {
   const dropped = spec.switchUser
     ? ["setpriv", `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, "--init-groups", "--", ...target]
     : target;
-  if (!spec.pty) return dropped;
+  // Its own session and process group either way, so that ending the session reaches
+  // everything it started (and nothing the user detached with setsid).
+  if (!spec.pty) return ["setsid", ...dropped];
   const chown = spec.switchUser ? ["sh", "-c", CHOWN_TTY, "hostward-login", String(spec.user.uid)] : [];
   return ["setsid", "-c", ...chown, ...dropped];
 }
@@ -67,6 +71,7 @@ export function loginEnv(spec: LoginSpec): Record<string, string> {
     SSH_CONNECTION: spec.sshConnection,
     SSH_CLIENT: spec.sshConnection.split(" ").slice(0, 2).join(" ") + " " + spec.sshConnection.split(" ")[3],
   });
+  if (spec.originalCommand !== undefined) env.SSH_ORIGINAL_COMMAND = spec.originalCommand;
   if (spec.pty) env.TERM = spec.pty.term || "xterm";
   if (spec.agentSocket) env.SSH_AUTH_SOCK = spec.agentSocket;
   return env;

@@ -4,26 +4,31 @@ import type { AuthContext, Connection } from "ssh2";
 import { verifySshSignature } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { AccessGuard, AccessSubject } from "./access-guard.ts";
+import { certPermissions, type CertPermissions } from "./cert-attributes.ts";
 import { decideLogin } from "./cert-login.ts";
 import type { CertForwardPermits } from "../core/forward-policy.ts";
 import { ConnectionForwards } from "./forwarding/connection-forwards.ts";
 import type { ForwardingEnv } from "./forwarding/forward-types.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import { lookupOsUser, type OsUser } from "./os-user.ts";
-import { SessionChannel, type SessionOwner } from "./session-channel.ts";
+import { SessionChannel, type SessionExit, type SessionOwner } from "./session-channel.ts";
 import type { LimitHit, SessionControl } from "./session-control.ts";
-import { sendBanner, sendDisconnect } from "./ssh2-internals.ts";
+import { failChannelRequest, MAX_PACKET_BYTES, sendBanner, sendDisconnect } from "./ssh2-internals.ts";
 
 /** Like sshd's MaxAuthTries and LoginGraceTime. */
 const MAX_AUTH_ATTEMPTS = 20;
 const LOGIN_GRACE_MS = 60_000;
+/** Open session channels per connection (sshd's MaxSessions is 10); more are refused. */
+export const MAX_CHANNELS = 64;
+/** The reason recorded for sessions whose connection went away under them. */
+export const CLIENT_DISCONNECTED = "client disconnected";
 
 export interface ConnectionEvents {
   /** `limit` set: max_connections or max_sessions refused it (sessctl.limit). */
   rejected(c: SshConnection, reason: string, user: string | undefined, login: string, limit?: LimitHit): void;
   sessionRejected(c: SshConnection, reason: string, limit?: LimitHit): void;
   sessionStarted(c: SshConnection, s: SessionChannel): void;
-  sessionEnded(c: SshConnection, s: SessionChannel, exit: { code?: number; signal?: string }): void;
+  sessionEnded(c: SshConnection, s: SessionChannel, exit: SessionExit): void;
   closed(c: SshConnection): void;
 }
 
@@ -48,10 +53,15 @@ export class SshConnection {
   readonly id = crypto.randomUUID();
   subject?: AccessSubject;
   osUser?: OsUser;
-  /** What the certificate permits beyond the login (forwarding). */
+  /** What the certificate permits (PTY, forwarding, force-command); set at login. */
+  permissions?: CertPermissions;
+  /** What the certificate permits beyond the login (forwarding): the same, as forwarding reads it. */
   permits: CertForwardPermits = { portForwarding: false, agentForwarding: false };
   #forwards?: ConnectionForwards;
+  /** Session channels with a program running. */
   readonly sessions = new Set<SessionChannel>();
+  /** Every open session channel, started or not. */
+  readonly #channels = new Set<SessionChannel>();
   #closed = false;
   readonly #told = new Set<string>();
   #attempts = 0;
@@ -68,11 +78,13 @@ export class SshConnection {
     });
     // Like sshd's LoginGraceTime: an unauthenticated connection does not hold a slot forever.
     this.#grace = setTimeout(() => this.subject || this.close("login grace time exceeded"), LOGIN_GRACE_MS);
-    client.on("error", (e) => env.log.debug("client error", { conn: this.id, error: e }));
+    client.on("error", (e) => this.#onError(e));
     client.on("close", () => {
       clearTimeout(this.#grace);
       this.#closed = true;
       this.#forwards?.close();
+      // ssh2 tells a session nothing when its connection drops: end each one here.
+      for (const s of this.#channels) s.disconnected(CLIENT_DISCONNECTED);
       env.events.closed(this);
     });
   }
@@ -102,6 +114,19 @@ export class SshConnection {
     this.client.end();
   }
 
+  /** ssh2 drops a connection whose packet it cannot take; say why before it does. */
+  #onError(e: Error): void {
+    this.env.log.debug("client error", { conn: this.id, error: e });
+    if (!/^Bad packet length/.test(e.message)) return;
+    const reason = `packet too large: this agent takes SSH packets of up to ${MAX_PACKET_BYTES} bytes (a command, TERM or other request this long is refused)`;
+    this.env.log.warn("connection refused", { conn: this.id, user: this.user, client: this.clientAddr.ip, reason });
+    try {
+      sendDisconnect(this.client, `hostward: ${reason}`);
+    } catch {
+      // socket already gone
+    }
+  }
+
   #authenticate(ctx: AuthContext): void {
     if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
     const login = ctx.username;
@@ -118,18 +143,19 @@ export class SshConnection {
     if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
       return this.#refuse(ctx, "signature does not verify with the certified key", decision.subject.user, login);
     }
-    const ext = decision.cert.extensions;
-    this.permits = { portForwarding: ext.has("permit-port-forwarding"), agentForwarding: ext.has("permit-agent-forwarding") };
-    void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId);
+    const permissions = certPermissions(decision.cert);
+    this.permits = permissions;
+    void this.#admit(ctx, decision.subject, osUser, decision.cert.keyId, permissions);
   }
 
   /** Session control last (it may take a max_connections lease): ssh2 lets us answer later. */
-  async #admit(ctx: AuthContext, subject: AccessSubject, osUser: OsUser, keyId: string): Promise<void> {
+  async #admit(ctx: AuthContext, subject: AccessSubject, osUser: OsUser, keyId: string, permissions: CertPermissions): Promise<void> {
     const refusal = await this.env.control.admitConnection(this, subject);
     if (this.#closed) return;
     if (refusal) return this.#refuse(ctx, refusal.reason, subject.user, subject.login, refusal.limit);
     this.subject = subject;
     this.osUser = osUser;
+    this.permissions = permissions;
     this.env.log.info("login", { conn: this.id, user: subject.user, login: subject.login, client: this.clientAddr.ip, key_id: keyId });
     ctx.accept();
   }
@@ -146,13 +172,19 @@ export class SshConnection {
   }
 
   #ready(): void {
-    const { osUser, subject } = this;
-    if (!osUser || !subject) return void this.client.end();
+    const { osUser, subject, permissions } = this;
+    if (!osUser || !subject || !permissions) return void this.client.end();
     const forwarding = this.env.forwarding;
     if (forwarding) this.#forwards = new ConnectionForwards({ id: this.id, client: this.client, subject, osUser, permits: this.permits }, forwarding);
-    this.client.on("session", (accept) => {
-      new SessionChannel(accept(), {
-        user: subject.user, login: subject.login, osUser,
+    this.client.on("session", (accept, reject) => {
+      if (this.#channels.size >= MAX_CHANNELS) {
+        this.env.log.warn("session channel refused", { conn: this.id, user: subject.user, reason: `more than ${MAX_CHANNELS} open session channels` });
+        return reject();
+      }
+      const session = accept();
+      const channel = new SessionChannel(session, {
+        user: subject.user, login: subject.login, osUser, permissions,
+        failRequest: (sess) => failChannelRequest(this.client, sess),
         sshConnection: `${this.clientAddr.ip} ${this.clientAddr.port} ${this.env.localAddr.ip} ${this.env.localAddr.port}`,
         switchUser: this.env.runningAsRoot,
         log: this.env.log,
@@ -171,6 +203,8 @@ export class SshConnection {
           this.env.events.sessionEnded(this, s, exit);
         },
       });
+      this.#channels.add(channel);
+      session.once("close", () => this.#channels.delete(channel));
     });
     if (!forwarding) {
       this.client.on("tcpip", (_accept, reject) => reject());

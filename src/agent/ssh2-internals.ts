@@ -7,6 +7,8 @@ import { sendPacket } from "ssh2/lib/protocol/utils.js";
 const MSG_DISCONNECT = 1;
 const MSG_USERAUTH_BANNER = 53;
 export const DISCONNECT_BY_APPLICATION = 11;
+/** ssh2's limit on an incoming packet (MAX_PACKET_SIZE in lib/protocol/crypto.js); a larger one ends the connection. */
+export const MAX_PACKET_BYTES = 35_000;
 
 interface Protocol {
   _packetRW: { write: { allocStart: number; allocStartKEX: number; alloc(n: number, force?: boolean): Buffer; finalize(p: Buffer, force?: boolean): Buffer } };
@@ -46,6 +48,16 @@ export function sendDisconnect(client: unknown, description: string, reason = DI
   packet.write(description, (p += 4), len, "utf8");
   packet.writeUInt32BE(0, p + len);
   sendPacket(proto, w.finalize(packet, true), true);
+}
+
+/**
+ * Answers a session's channel request with SSH_MSG_CHANNEL_FAILURE. ssh2's own reject
+ * does nothing once the session runs a program, leaving a client waiting forever.
+ */
+export function failChannelRequest(client: unknown, session: unknown): void {
+  const proto = (client as { _protocol?: { channelFailure(id: number): void } })._protocol;
+  const id = (session as { _chanInfo?: { outgoing?: { id?: number } } })._chanInfo?.outgoing?.id;
+  if (proto && typeof id === "number") proto.channelFailure(id);
 }
 
 /** SSH_MSG_CHANNEL_OPEN_FAILURE reason codes (RFC 4254 §5.1). */

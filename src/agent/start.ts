@@ -52,7 +52,13 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const view = new ClusterView(viewDb);
   // Everything that compares with a time the auth service wrote (lock expiry, certificate
   // validity, last_synced_at) or that it will sort by (event times) uses its clock.
-  const clock = new AuthClock(viewDb.clockOffset(), (ms) => viewDb.saveClockOffset(ms), log);
+  const clock = new AuthClock(viewDb.clockOffset(), (ms) => {
+    try {
+      viewDb.saveClockOffset(ms);
+    } catch {
+      // a full disk: the offset is measured again after a restart
+    }
+  }, log);
   node.api.clock = clock;
   const now = () => clock.date();
   const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log, now);
@@ -89,6 +95,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   heartbeat.start();
   outbox.start();
   recorder.start();
+  feed.onConnected = () => recorder.uploader.retryNow();
   const metrics = agentMetrics({ ssh, view, outbox, guard, leases, feed, clock });
   counters.rejected = metrics.rejected;
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed, clock), metrics: () => metrics.registry.render() }) : undefined;
@@ -134,7 +141,9 @@ function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => vo
       outbox.emit({ event: "session.start", code: "T2000I", user: c.user, login: c.login, sid: s.id, session_kind: s.kind, client: c.clientAddr.ip, recorded: s.recorded });
       if (s.command !== undefined) outbox.emit({ event: "exec", code: "T3002I", user: c.user, login: c.login, sid: s.id, command: s.command });
     },
-    sessionEnded: (c, s, exit) => outbox.emit({ event: "session.end", code: "T2004I", user: c.user, login: c.login, sid: s.id, exit_code: exit.code, exit_signal: exit.signal }),
+    // A session the agent cut carries why (interrupted + reason), so the inventory says it as data.
+    sessionEnded: (c, s, exit) => outbox.emit({ event: "session.end", code: "T2004I", user: c.user, login: c.login, sid: s.id, exit_code: exit.code, exit_signal: exit.signal,
+      ...(exit.cut ? { interrupted: true, reason: exit.cut } : {}) }),
     closed: (c) => control.connectionClosed(c),
   };
 }

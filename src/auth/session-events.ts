@@ -18,7 +18,11 @@ export function applySessionEvent(inv: SessionInventory, e: AuditEvent & { serve
     }
     case "session.end": {
       const id = text(e.sid);
-      if (id) inv.ended({ ...base, id, end: time });
+      if (!id) return;
+      inv.ended({ ...base, id, end: time });
+      // The agent cut it (client disconnected, lock, max_session_ttl, …): the end says why.
+      const reason = text(e.reason);
+      if (reason) inv.noteReason(id, reason);
       return;
     }
     case "session.rejected": {

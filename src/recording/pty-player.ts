@@ -1,11 +1,14 @@
 // `play --format pty`: replays a recording in this terminal with its real timing.
 // Keys (when stdin is a terminal): space pause/resume, ←/→ seek 5 s (through the
-// screen index, so rewinding is as quick as going forward), +/- speed, q quit. A status
-// line on the bottom row shows position, length, speed and state.
+// screen index, so rewinding is as quick as going forward), +/- speed, q quit. The
+// recording is drawn through a headless terminal (replay-screen.ts), never passed
+// through; a status line on the bottom row, outside the replayed screen, shows
+// position, length, speed and state.
 import { formatClock } from "./clock.ts";
 import { playerKey, type PlayerKey } from "./player-keys.ts";
 import type { LoadedRecording } from "./recording-reader.ts";
 import { eventBytes } from "./recording-event.ts";
+import { ReplayScreen, type Viewport } from "./replay-screen.ts";
 import { ScreenIndex } from "./screen-index.ts";
 import { nextSpeed, seekTarget } from "./timeline.ts";
 
@@ -27,6 +30,8 @@ export async function playPty(rec: LoadedRecording, opts: PtyOptions): Promise<v
   const index = new ScreenIndex(rec);
   const p = new Player(rec, index, opts, output);
   const interactive = input.isTTY === true && output.isTTY === true;
+  const onResize = () => p.redraw();
+  output.on("resize", onResize);
   if (interactive) {
     input.setRawMode(true);
     input.resume();
@@ -37,11 +42,13 @@ export async function playPty(rec: LoadedRecording, opts: PtyOptions): Promise<v
   try {
     await p.run(interactive);
   } finally {
+    output.off("resize", onResize);
     if (interactive) {
       input.setRawMode(false);
       input.pause();
     }
-    output.write("\x1b[0m\r\n");
+    // Below the status line, so the shell prompt does not land inside the last frame.
+    output.write(`\x1b[0m\x1b[${p.viewport().rows};1H\r\n`);
   }
 }
 
@@ -66,11 +73,25 @@ class Player {
   #wake?: () => void;
   #lastStatus = 0;
   #busy = Promise.resolve();
+  readonly #screen: ReplayScreen;
 
   constructor(private readonly rec: LoadedRecording, private readonly index: ScreenIndex, private readonly opts: PtyOptions,
     private readonly out: NodeJS.WriteStream) {
     this.#pos = opts.fromMs;
     this.#speed = opts.speed;
+    this.#screen = new ReplayScreen(rec.start?.cols ?? 80, rec.start?.rows ?? 24);
+  }
+
+  /** The viewer's terminal; without one (a pipe), room for the whole recording and the status line. */
+  viewport(): Viewport {
+    return { cols: this.out.columns ?? this.#screen.cols, rows: this.out.rows ?? this.#screen.rows + 1 };
+  }
+
+  /** The viewer's terminal changed size: clear it and draw everything again. */
+  redraw(): void {
+    this.#screen.invalidate();
+    this.out.write("\x1b[0m\x1b[H\x1b[2J" + this.#screen.paint(this.viewport()));
+    this.#status(true);
   }
 
   key(k: PlayerKey): void {
@@ -85,7 +106,10 @@ class Player {
   async seek(delta: number): Promise<void> {
     const target = seekTarget(this.#pos, delta, this.rec.durationMs);
     const frame = await this.index.frameAt(target);
-    this.out.write(frame.bytes);
+    const size = this.#sizeBefore(frame.next);
+    this.#screen.resize(size.cols, size.rows);
+    await this.#screen.write(frame.bytes);
+    this.out.write(this.#screen.paint(this.viewport()));
     this.#pos = target;
     this.#next = frame.next;
     this.#ended = this.#next >= this.rec.events.length;
@@ -93,6 +117,7 @@ class Player {
   }
 
   async run(interactive: boolean): Promise<void> {
+    this.out.write("\x1b[0m\x1b[H\x1b[2J");
     if (this.#pos > 0) await this.seek(0);
     let wall = performance.now();
     while (!this.#quit) {
@@ -107,7 +132,7 @@ class Player {
         continue;
       }
       this.#pos = Math.min(this.#pos + elapsed * this.#speed, this.rec.durationMs);
-      this.#emitDue();
+      await this.#emitDue();
       const nextEvent = this.rec.events[this.#next];
       if (!nextEvent) {
         this.#pos = this.rec.durationMs;
@@ -122,27 +147,48 @@ class Player {
     }
   }
 
-  #emitDue(): void {
+  /** Feeds the events now due to the screen (resizing it as the recording did) and paints the result. */
+  async #emitDue(): Promise<void> {
     const events = this.rec.events;
-    const chunks: Uint8Array[] = [];
+    let chunks: Uint8Array[] = [];
+    let changed = false;
     while (this.#next < events.length && events[this.#next]!.ms <= this.#pos) {
       const e = events[this.#next++]!;
       if (e.event === "print") chunks.push(eventBytes(e));
+      else if (e.event === "resize") {
+        if (chunks.length) await this.#screen.write(Buffer.concat(chunks));
+        chunks = [];
+        this.#screen.resize(e.cols, e.rows);
+        changed = true;
+      }
     }
-    if (chunks.length) {
-      this.out.write(Buffer.concat(chunks));
+    if (chunks.length) await this.#screen.write(Buffer.concat(chunks));
+    if (chunks.length || changed) {
+      this.out.write(this.#screen.paint(this.viewport()));
       this.#status(true);
     }
+  }
+
+  /** The recording's terminal size just before event `next`. */
+  #sizeBefore(next: number): { cols: number; rows: number } {
+    for (let i = next - 1; i >= 0; i--) {
+      const e = this.rec.events[i]!;
+      if (e.event === "resize") return { cols: e.cols, rows: e.rows };
+    }
+    return { cols: this.rec.start?.cols ?? 80, rows: this.rec.start?.rows ?? 24 };
   }
 
   #status(force: boolean): void {
     const now = performance.now();
     if (!force && now - this.#lastStatus < STATUS_EVERY_MS) return;
     this.#lastStatus = now;
-    const rows = this.out.rows ?? 24;
+    const { rows, cols } = this.viewport();
     const state = this.#ended ? "■ end" : this.#paused ? "❚❚ paused" : "▶ playing";
-    const text = ` ${state}  ${formatClock(this.#pos)} / ${formatClock(this.rec.durationMs)}  speed ${this.#speed}x  [space] pause [←/→] 5s [+/-] speed [q] quit `;
-    this.out.write(`\x1b7\x1b[${rows};1H\x1b[0;7m${text}\x1b[0m\x1b[K\x1b8`);
+    const full = ` ${state}  ${formatClock(this.#pos)} / ${formatClock(this.rec.durationMs)}  speed ${this.#speed}x  [space] pause [←/→] 5s [+/-] speed [q] quit `;
+    // Never wider than the terminal: a wrapped status line would scroll the replayed screen.
+    const text = [...full].slice(0, cols).join("");
+    const clear = [...text].length < cols ? "\x1b[K" : "";
+    this.out.write(`\x1b7\x1b[${rows};1H\x1b[0;7m${text}\x1b[0m${clear}\x1b8`);
   }
 
   #sleep(ms: number): Promise<void> {

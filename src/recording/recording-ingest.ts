@@ -87,6 +87,11 @@ export class RecordingIngest {
       r.nextPart = n + 1;
       r.bytes += bytes.length;
       r.events += check.events;
+      // A session the agent cut ends with session.end {interrupted, reason}: the record says so too.
+      if (check.last?.event === "session.end" && check.last.interrupted) {
+        r.interrupted = true;
+        r.reason ??= check.last.reason;
+      }
       r.durationMs = Math.max(r.durationMs, check.lastMs);
       r.updatedAt = this.now();
       this.store.putRecording(r);

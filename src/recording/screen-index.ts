@@ -7,6 +7,7 @@ import { Terminal } from "@xterm/headless";
 import type { LoadedRecording } from "./recording-reader.ts";
 import { eventBytes } from "./recording-event.ts";
 import { eventTimes, lastAtOrBefore } from "./timeline.ts";
+import { boundedSize } from "./replay-screen.ts";
 
 
 /** A keyframe every this much recording time or output, whichever comes first. */
@@ -34,8 +35,7 @@ export class ScreenIndex {
 
   constructor(private readonly rec: LoadedRecording) {
     this.times = eventTimes(rec.events);
-    const cols = rec.start?.cols ?? 80;
-    const rows = rec.start?.rows ?? 24;
+    const { cols, rows } = boundedSize(rec.start?.cols, rec.start?.rows);
     this.#term = new Terminal({ cols, rows, scrollback: 0, allowProposedApi: true });
     this.#ser = new SerializeAddon();
     this.#term.loadAddon(this.#ser);
@@ -79,7 +79,8 @@ export class ScreenIndex {
         this.#sinceBytes += b.length;
       } else if (e.event === "resize") {
         await flush();
-        this.#term.resize(Math.max(1, e.cols), Math.max(1, e.rows));
+        const size = boundedSize(e.cols, e.rows, { cols: this.#term.cols, rows: this.#term.rows });
+        this.#term.resize(size.cols, size.rows);
       }
       this.#fed++;
       if (this.#sinceMs >= KEYFRAME_MS || this.#sinceBytes >= KEYFRAME_BYTES) {

@@ -1,6 +1,7 @@
 // Test processes: spawn the real binary (dist/hostward) with captured output, wait on
 // conditions with a deadline, and find free loopback ports.
 import type { Subprocess } from "bun";
+import { closeSync, mkdirSync, openSync, statSync, utimesSync } from "node:fs";
 import { createServer } from "node:net";
 
 export const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -64,14 +65,48 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports for test servers come from below the kernel's ephemeral range (32768-60999 on
+// Linux), so no outgoing connection of any process can take one between our pick and the
+// server's listen, and each pick is reserved across the parallel test processes with an
+// O_EXCL file, so two test files never pick the same port.
+const PORT_LOW = 10_000;
+const PORT_HIGH = 32_000;
+const RESERVED = "/tmp/hostward-test-ports";
+const RESERVATION_MS = 30 * 60_000;
+
+/** A loopback TCP port nobody listens on and no other test process has picked. */
+export async function freePort(): Promise<number> {
+  mkdirSync(RESERVED, { recursive: true });
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW));
+    if (!reserve(port)) continue;
+    if (await bindable(port)) return port;
+  }
+  throw new Error("no free loopback port found in 1000 tries");
+}
+
+function reserve(port: number): boolean {
+  const path = `${RESERVED}/${port}`;
+  try {
+    closeSync(openSync(path, "wx"));
+    return true;
+  } catch {
+    // Reservations from runs long gone are taken over.
+    try {
+      if (Date.now() - statSync(path).mtimeMs < RESERVATION_MS) return false;
+      utimesSync(path, new Date(), new Date());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
   });
 }
 
