@@ -20,7 +20,8 @@ export interface HostwardCluster {
 export async function startHostward(dir: string, hostward: HostwardCommand, cwd: string): Promise<HostwardCluster> {
   const authPort = await freePort();
   const sshPort = await freePort();
-  const cmd = [...hostward.cmd, "dev", "--dir", dir, "--auth-port", String(authPort), "--ssh-port", String(sshPort)];
+  const diag = [String(await freePort()), String(await freePort())];
+  const cmd = [...hostward.cmd, "dev", "--dir", dir, "--auth-port", String(authPort), "--ssh-port", String(sshPort), "--diag-port", diag[0]!, "--agent-diag-port", diag[1]!];
   const service = await startService("hostward dev", cmd, /Log in with:/, READY_TIMEOUT_MS, cwd);
   return { service, sshPort, target: { name: "hostward", configFile: join(dir, "ssh_config"), clientOptions: [] } };
 }
