@@ -13,6 +13,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   locks: () => import("./locks.ts"),
   interop: () => import("./interop.ts"),
   cli: () => import("./cli.ts"),
+  "agent-memory": () => import("./agent-memory.ts"),
 };
 
 async function main(args: string[]): Promise<number> {

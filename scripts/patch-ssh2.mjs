@@ -7,6 +7,11 @@
 //     post-quantum kex. The patch adds only the plumbing — a registry in constants.js and
 //     one KeyExchange subclass in kex.js that delegates the maths to the registered object
 //     (src/agent/kex-mlkem768x25519.ts) and uses its shared secret as already encoded.
+//  3. Write coalescing (throughput): ssh2's server hands the socket 3 buffers per
+//     encrypted packet (length, ciphertext, tag), each its own send(2). The socket is
+//     corked from the first write of a turn and uncorked when the turn ends
+//     (process.nextTick), so all packets of one turn leave in one write. end() flushes
+//     corked data first, so a disconnect message is never lost.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -99,6 +104,27 @@ const SUPPORTED_KEX = DEFAULT_KEX.concat([`,
       args = [negotiated, ...args];
       switch (kexType) {`,
     after: EXTENSION_EXCHANGE,
+  },
+  {
+    file: "../server.js",
+    before: `      onWrite: (data) => {
+        if (isWritable(socket))
+          socket.write(data);
+      },`,
+    after: `      onWrite: (data) => {
+        if (isWritable(socket)) {
+          // hostward: one socket write per turn (scripts/patch-ssh2.mjs, step 3)
+          if (!socket.hostwardCorked) {
+            socket.hostwardCorked = true;
+            socket.cork();
+            process.nextTick(() => {
+              socket.hostwardCorked = false;
+              socket.uncork();
+            });
+          }
+          socket.write(data);
+        }
+      },`,
   },
 ];
 
