@@ -7,6 +7,9 @@
 //     post-quantum kex. The patch adds only the plumbing — a registry in constants.js and
 //     one KeyExchange subclass in kex.js that delegates the maths to the registered object
 //     (src/agent/kex-mlkem768x25519.ts) and uses its shared secret as already encoded.
+//  3. server-sig-algs: ssh2 1.17 lacks a comma ("ecdsa-sha2-nistp521rsa-sha2-512"), so
+//     OpenSSH never sees rsa-sha2-512 offered and refuses RSA keys and certificates with
+//     "no mutual signature algorithm" when it is the only one it may use.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -61,6 +64,11 @@ const EXTENSION_EXCHANGE = `
       switch (kexType) {`;
 
 const PATCHES = [
+  {
+    file: "Protocol.js",
+    before: "    'ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521'\n      + 'rsa-sha2-512,",
+    after: "    'ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,'\n      + 'rsa-sha2-512,",
+  },
   {
     file: "kex.js",
     before: "const sigType = this.negotiated.serverHostKey;",
