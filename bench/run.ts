@@ -11,7 +11,9 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   "session-control": () => import("./session-control.ts"),
   recording: () => import("./recording.ts"),
   locks: () => import("./locks.ts"),
+  interop: () => import("./interop.ts"),
   cli: () => import("./cli.ts"),
+  "agent-memory": () => import("./agent-memory.ts"),
 };
 
 async function main(args: string[]): Promise<number> {

@@ -10,10 +10,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 out="${1:-dist/hostward}"
-tmp="$out.tmp.$$"
+# Bun writes each chunk's source map beside the output, so it builds in a scratch dir.
+tmpdir="$out.tmp.$$"
+trap 'rm -rf "$tmpdir"' EXIT
+mkdir -p "$tmpdir"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 node_modules/.bin/bun build --compile --splitting --minify-whitespace --minify-syntax --sourcemap \
   --define "process.env.HOSTWARD_COMMIT=\"$commit\"" \
-  src/cli.ts src/recording/encoder-worker.ts --outfile "$tmp"
-mv -f "$tmp" "$out"
-rm -f "$tmp.map"
+  src/cli.ts src/recording/encoder-worker.ts --outfile "$tmpdir/hostward"
+mv -f "$tmpdir/hostward" "$out"

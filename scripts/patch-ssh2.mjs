@@ -7,7 +7,12 @@
 //     post-quantum kex. The patch adds only the plumbing — a registry in constants.js and
 //     one KeyExchange subclass in kex.js that delegates the maths to the registered object
 //     (src/agent/kex-mlkem768x25519.ts) and uses its shared secret as already encoded.
-//  3. server-sig-algs: ssh2 1.17 lacks a comma ("ecdsa-sha2-nistp521rsa-sha2-512"), so
+//  3. Write coalescing (throughput): ssh2's server hands the socket 3 buffers per
+//     encrypted packet (length, ciphertext, tag), each its own send(2). The socket is
+//     corked from the first write of a turn and uncorked when the turn ends
+//     (process.nextTick), so all packets of one turn leave in one write. end() flushes
+//     corked data first, so a disconnect message is never lost.
+//  4. server-sig-algs: ssh2 1.17 lacks a comma ("ecdsa-sha2-nistp521rsa-sha2-512"), so
 //     OpenSSH never sees rsa-sha2-512 offered and refuses RSA keys and certificates with
 //     "no mutual signature algorithm" when it is the only one it may use.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -107,6 +112,27 @@ const SUPPORTED_KEX = DEFAULT_KEX.concat([`,
       args = [negotiated, ...args];
       switch (kexType) {`,
     after: EXTENSION_EXCHANGE,
+  },
+  {
+    file: "../server.js",
+    before: `      onWrite: (data) => {
+        if (isWritable(socket))
+          socket.write(data);
+      },`,
+    after: `      onWrite: (data) => {
+        if (isWritable(socket)) {
+          // hostward: one socket write per turn (scripts/patch-ssh2.mjs, step 3)
+          if (!socket.hostwardCorked) {
+            socket.hostwardCorked = true;
+            socket.cork();
+            process.nextTick(() => {
+              socket.hostwardCorked = false;
+              socket.uncork();
+            });
+          }
+          socket.write(data);
+        }
+      },`,
   },
 ];
 

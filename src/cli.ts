@@ -9,18 +9,13 @@ import { CliError, usage } from "./platform/cli-error.ts";
 import { ApiError } from "./platform/api-error.ts";
 import { stopOnSignal } from "./platform/stop-on-signal.ts";
 import { gitCommit, VERSION } from "./platform/version.ts";
+import { USAGES, usageFor, wantsHelp } from "./platform/command-usage.ts";
 
-const USAGE = `usage: hostward COMMAND
-  auth start [--config FILE]     run the auth service (control plane)
-  agent start [--config FILE]    run the node agent
-  ctl ...                        operator commands (hostward ctl for the list)
-  login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
-  web [--identity FILE] [--no-browser]   a one-time sign-in link to the web console (opens $BROWSER)
-  play SESSION|FILE [--format pty|json|text|asciicast]   play back or export a recording
-  dev [--dir .hostward]          a whole cluster on this machine for a first look
-  version                        print version, commit and Bun version`;
+const USAGE = USAGES[""]!;
 
 async function main(argv: string[]): Promise<void> {
+  // --help at any depth prints that command's usage and succeeds, before any parsing.
+  if (wantsHelp(argv)) return void console.log(usageFor(argv));
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case "auth": return serve(rest, "auth");
@@ -34,8 +29,6 @@ async function main(argv: string[]): Promise<void> {
     case "--version":
       return void console.log(`hostward ${VERSION} (commit ${gitCommit()}, bun ${Bun.version})`);
     case undefined:
-    case "help":
-    case "--help":
       return void console.log(USAGE);
     default:
       throw usage(`unknown command "${cmd}"\n${USAGE}`);

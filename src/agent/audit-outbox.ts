@@ -4,6 +4,7 @@
 import type { Database } from "bun:sqlite";
 import { randomUUID } from "node:crypto";
 import { ApiError, type ApiClient } from "../platform/api-client.ts";
+import { isDiskFull } from "../platform/disk-full.ts";
 import type { Logger } from "../platform/logger.ts";
 
 const BATCH = 500;
@@ -13,6 +14,8 @@ const BATCH_BYTES = 512 * 1024;
 const MAX_STRING = 4096;
 const IDLE_MS = 1_000;
 const RETRY_MAX_MS = 10_000;
+/** Events held in memory while agent.db cannot take them (disk full); past this the oldest go. */
+const MAX_UNSTORED = 10_000;
 
 export interface AuditFields {
   event: string;
@@ -25,6 +28,13 @@ export class AuditOutbox {
   #stopped = false;
   #retryMs = IDLE_MS;
   #shipping = false;
+  /**
+   * Rows agent.db could not take (a full disk): kept in memory, written when it can take
+   * them again, or sent straight to the auth service meanwhile. Never an exception for
+   * the SSH path that emitted them.
+   */
+  #unstored: string[] = [];
+  #dropped = 0;
 
   constructor(private readonly db: Database, private readonly api: ApiClient, private readonly serverId: string, private readonly log: Logger,
     /** Event times are the auth service's, so events sort where they happened whatever this node's clock says. */
@@ -41,15 +51,51 @@ export class AuditOutbox {
   /** Several events in one transaction: one disk flush however many. */
   emitMany(all: AuditFields[]): void {
     const time = this.now().toISOString();
-    const insert = this.db.query("INSERT INTO outbox (data) VALUES (?)");
-    this.db.transaction(() => {
-      for (const fields of all) insert.run(JSON.stringify({ uid: randomUUID(), time, server_id: this.serverId, proto: "ssh", ...truncated(fields) }));
-    })();
+    const rows = all.map((fields) => JSON.stringify({ uid: randomUUID(), time, server_id: this.serverId, proto: "ssh", ...truncated(fields) }));
+    if (this.#unstored.length > 0 || !this.#store(rows)) this.#hold(rows);
     this.#soon();
   }
 
   depth(): number {
-    return this.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM outbox").get()?.n ?? 0;
+    return this.#count() + this.#unstored.length;
+  }
+
+  /** Writes rows in one transaction; false (logged) when agent.db cannot take them. */
+  #store(rows: string[]): boolean {
+    try {
+      const insert = this.db.query("INSERT INTO outbox (data) VALUES (?)");
+      this.db.transaction(() => {
+        for (const r of rows) insert.run(r);
+      })();
+      return true;
+    } catch (e) {
+      if (this.#unstored.length === 0) this.log.error(`audit events cannot be written to agent.db${isDiskFull(e) ? " (disk full)" : ""}; holding them in memory`, { error: e as Error });
+      return false;
+    }
+  }
+
+  #hold(rows: string[]): void {
+    this.#unstored.push(...rows);
+    const over = this.#unstored.length - MAX_UNSTORED;
+    if (over <= 0) return;
+    this.#unstored.splice(0, over);
+    this.#dropped += over;
+    this.log.error("audit events lost: agent.db cannot take them and the memory buffer is full", { dropped_total: this.#dropped });
+  }
+
+  /** Moves held rows to agent.db once it takes them again (order kept: they go first). */
+  #storeHeld(): void {
+    if (this.#unstored.length === 0 || !this.#store(this.#unstored)) return;
+    this.log.info("agent.db takes audit events again; held events written", { events: this.#unstored.length });
+    this.#unstored = [];
+  }
+
+  #count(): number {
+    try {
+      return this.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM outbox").get()?.n ?? 0;
+    } catch {
+      return 0;
+    }
   }
 
   start(): void {
@@ -61,19 +107,37 @@ export class AuditOutbox {
     clearTimeout(this.#timer);
   }
 
-  /** Sends everything queued; resolves when the queue is empty or a send failed. */
+  /** Sends everything queued; resolves when the queue is empty or a send (or a delete) failed. */
   async flush(): Promise<boolean> {
+    this.#storeHeld();
     for (;;) {
       const rows = this.#nextBatch();
-      if (rows.length === 0) return true;
+      if (rows.length === 0) return this.#sendHeld();
       try {
         await this.#send(rows);
+        // A delete can fail on a full disk too: the batch is sent again later and the
+        // auth service keeps each event once (by uid).
+        this.db.query("DELETE FROM outbox WHERE seq <= ?").run(rows.at(-1)!.seq);
       } catch (e) {
         this.log.debug("audit events not delivered yet", { error: e as Error, queued: this.depth() });
         return false;
       }
-      this.db.query("DELETE FROM outbox WHERE seq <= ?").run(rows.at(-1)!.seq);
     }
+  }
+
+  /** Held rows still not in agent.db go straight to the auth service. */
+  async #sendHeld(): Promise<boolean> {
+    while (this.#unstored.length > 0) {
+      const batch = this.#unstored.slice(0, BATCH);
+      try {
+        await this.#send(batch.map((data, i) => ({ seq: -1 - i, data })));
+      } catch (e) {
+        this.log.debug("held audit events not delivered yet", { error: e as Error, held: this.#unstored.length });
+        return false;
+      }
+      this.#unstored.splice(0, batch.length);
+    }
+    return true;
   }
 
   #nextBatch(): { seq: number; data: string }[] {
@@ -95,8 +159,12 @@ export class AuditOutbox {
         await this.#send(rows.slice(0, half));
         return this.#send(rows.slice(half));
       }
-      this.log.error("auth service refused an audit event; set aside in outbox_refused", { seq: rows[0]!.seq, error: (e as Error).message });
-      this.db.query("INSERT OR REPLACE INTO outbox_refused (seq, data, error) VALUES (?, ?, ?)").run(rows[0]!.seq, rows[0]!.data, (e as Error).message);
+      this.log.error("auth service refused an audit event; set aside in outbox_refused", { seq: rows[0]!.seq, error: (e as Error).message, event: rows[0]!.data.slice(0, 512) });
+      try {
+        this.db.query("INSERT OR REPLACE INTO outbox_refused (seq, data, error) VALUES (?, ?, ?)").run(rows[0]!.seq, rows[0]!.data, (e as Error).message);
+      } catch (err) {
+        this.log.warn("could not keep a refused audit event in agent.db", { error: err as Error });
+      }
     }
   }
 
@@ -112,7 +180,10 @@ export class AuditOutbox {
 
   async #ship(): Promise<void> {
     this.#shipping = true;
-    const ok = await this.flush();
+    const ok = await this.flush().catch((e) => {
+      this.log.warn("audit outbox: cannot ship now", { error: e as Error });
+      return false;
+    });
     this.#shipping = false;
     this.#retryMs = ok ? IDLE_MS : Math.min(this.#retryMs * 2, RETRY_MAX_MS);
     this.#schedule(this.#retryMs);

@@ -30,6 +30,10 @@ export class ClusterView {
   revHash = "";
   lastSyncedAt?: Date;
   readonly #listeners = new Set<() => void>();
+  /** False after agent.db refused a write (a full disk): memory is right, the cache lags behind. */
+  cacheOk = true;
+  /** Told when the cache could not be written; the feed client then resyncs it from a snapshot later. */
+  onCacheError: (e: Error) => void = () => {};
 
   constructor(private readonly db: ViewDb) {
     const stored = db.load();
@@ -49,17 +53,17 @@ export class ClusterView {
     return (this.users.get(user)?.roles ?? []).map((r) => this.roles.get(r)).filter((r): r is Role => r !== undefined);
   }
 
-  /** Replaces everything. Every resource is decoded before anything changes. */
+  /** Replaces everything. Every resource is decoded before anything changes; memory first, then the cache. */
   applySnapshot(rev: number, revHash: string, resources: Record<string, unknown>[], userCaKeys: string[], at: Date): void {
     const decoded = resources.map(decode);
     this.#setCaKeys(userCaKeys);
-    this.db.write({ rev, revHash, userCaKeys, replace: true, syncedAt: at, deletes: [], puts: decoded.map((r, i) => ({ kind: r.kind, name: r.name, data: resources[i]! })) });
     this.roles.clear();
     this.users.clear();
     this.locks = new LockIndex();
     this.clusterConfig = DEFAULT_CLUSTER_CONFIG;
     for (const r of decoded) this.#put(r);
     this.#commit(rev, revHash, at);
+    this.#writeCache({ rev, revHash, userCaKeys, replace: true, syncedAt: at, deletes: [], puts: decoded.map((r, i) => ({ kind: r.kind, name: r.name, data: resources[i]! })) });
   }
 
   /** Applies changes in order; a malformed one throws before anything is applied. */
@@ -79,12 +83,34 @@ export class ClusterView {
     // one, and the feed delivers these changes again on reconnect.
     for (const { c, r } of decoded) r ? this.#put(r) : this.#delete(c.kind, c.name);
     this.#commit(newRev, newHash, at);
-    this.db.write(write);
+    // A cache that missed a write must not take later changes on top of the gap: it waits
+    // for the snapshot that rewrites it whole.
+    if (this.cacheOk) this.#writeCache(write);
   }
 
   markSynced(at: Date): void {
     this.lastSyncedAt = at;
-    this.db.markSynced(at);
+    if (!this.cacheOk) return;
+    try {
+      this.db.markSynced(at);
+    } catch (e) {
+      this.#cacheFailed(e as Error);
+    }
+  }
+
+  /** The cache is written in one transaction or not at all; a failure never undoes memory. */
+  #writeCache(w: ViewWrite): void {
+    try {
+      this.db.write(w);
+      this.cacheOk = true;
+    } catch (e) {
+      this.#cacheFailed(e as Error);
+    }
+  }
+
+  #cacheFailed(e: Error): void {
+    this.cacheOk = false;
+    this.onCacheError(e);
   }
 
   userCaKeyLines: string[] = [];

@@ -3,6 +3,7 @@
 import WebSocket from "ws";
 import type { ApiClient } from "../platform/api-client.ts";
 import { serverTimeOf } from "../platform/server-clock.ts";
+import { isDiskFull } from "../platform/disk-full.ts";
 import type { Logger } from "../platform/logger.ts";
 import type { ClusterView, FeedChange } from "./cluster-view.ts";
 
@@ -10,11 +11,15 @@ const PING_MS = 2_000;
 const DEAD_AFTER_MS = 6_000;
 const BACKOFF_MIN_MS = 200;
 const BACKOFF_MAX_MS = 5_000;
+/** After agent.db refused a write, the cache is rewritten from a snapshot this often until it takes one. */
+const CACHE_RETRY_MS = 10_000;
 
 export class FeedClient {
   connected = false;
   /** Called for a snapshot older than the view: the auth service's history went back (a restore or failover). */
   onRewind: () => void = () => {};
+  /** Called on every (re)connection: the auth service answers again. */
+  onConnected: () => void = () => {};
   #ws?: WebSocket;
   #stopped = false;
   #backoff = BACKOFF_MIN_MS;
@@ -26,7 +31,23 @@ export class FeedClient {
   /** Resolves when the first catch-up has been applied, or the first attempt failed. */
   readonly firstAttempt = new Promise<void>((r) => (this.#synced = r));
 
-  constructor(private readonly api: ApiClient, private readonly view: ClusterView, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {}
+  #cacheRetry?: Timer;
+
+  constructor(private readonly api: ApiClient, private readonly view: ClusterView, private readonly log: Logger, private readonly now: () => Date = () => new Date()) {
+    view.onCacheError = (e) => this.#cacheFailed(e);
+  }
+
+  /** agent.db cannot take the view (a full disk): enforce from memory, rewrite the cache from a snapshot later. */
+  #cacheFailed(e: Error): void {
+    if (this.#cacheRetry) return;
+    this.log.warn("the lock view cache (agent.db) cannot be written; enforcing from memory, will rewrite it from a snapshot", { error: e, disk_full: isDiskFull(e) });
+    this.#cacheRetry = setTimeout(() => {
+      this.#cacheRetry = undefined;
+      if (this.view.cacheOk || this.#stopped) return;
+      this.#forceSnapshot = true;
+      this.#ws?.terminate();
+    }, CACHE_RETRY_MS);
+  }
 
   start(): void {
     this.#connect();
@@ -34,6 +55,7 @@ export class FeedClient {
 
   stop(): void {
     this.#stopped = true;
+    clearTimeout(this.#cacheRetry);
     clearInterval(this.#timer);
     this.#ws?.terminate();
   }
@@ -74,6 +96,7 @@ export class FeedClient {
 
   #opened(ws: WebSocket): void {
     this.connected = true;
+    this.onConnected();
     this.#lastPong = Date.now();
     clearInterval(this.#timer);
     this.#timer = setInterval(() => {
@@ -118,9 +141,10 @@ export class FeedClient {
   }
 
   #snapshot(rev: number, revHash: string, resources: Record<string, unknown>[], userCaKeys: string[], at: Date): void {
-    const had = { rev: this.view.rev, hash: this.view.revHash };
+    const had = { rev: this.view.rev, hash: this.view.revHash, cacheOk: this.view.cacheOk };
     this.view.applySnapshot(rev, revHash, resources, userCaKeys, at);
     this.log.info("change feed: snapshot", { rev, resources: resources.length });
+    if (!had.cacheOk && this.view.cacheOk) this.log.info("the lock view cache (agent.db) is written again");
     if (had.rev === 0) return;
     if (rev < had.rev) {
       this.onRewind();

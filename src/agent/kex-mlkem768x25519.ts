@@ -70,3 +70,13 @@ export const MLKEM768X25519_SHA256: KexExtension = {
     return combine(kpq, x25519Shared(state.x25519Private, serverReply.subarray(MLKEM768_CIPHERTEXT)));
   },
 };
+
+/**
+ * One full exchange in process: fails closed if the two sides disagree, and compiles the
+ * ML-KEM code before the first login rather than during it.
+ */
+export function selfTest(kex: KexExtension = MLKEM768X25519_SHA256): void {
+  const client = kex.clientInit();
+  const { reply, secret } = kex.serverReply(client.init);
+  if (!Buffer.from(kex.clientSecret(client, reply)).equals(Buffer.from(secret))) throw new Error("mlkem768x25519 self-test failed");
+}

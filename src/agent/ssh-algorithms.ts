@@ -3,7 +3,7 @@
 import { registerKexExtension } from "ssh2/lib/protocol/constants.js";
 import { KexInit } from "ssh2/lib/protocol/kex.js";
 import type { Connection } from "ssh2";
-import { MLKEM768X25519_SHA256 } from "./kex-mlkem768x25519.ts";
+import { MLKEM768X25519_SHA256, selfTest } from "./kex-mlkem768x25519.ts";
 
 // Post-quantum hybrid first, then X25519. group16/18 (4096/8192-bit MODP, SHA-512) are
 // for FIPS-mode clients, which offer no X25519; every other client picks above them.
@@ -28,6 +28,7 @@ export const COMPRESSION = ["none", "zlib@openssh.com"];
 
 /** ssh2 Server `algorithms` (host key algorithms follow the host keys: certificate, then ed25519). */
 export function serverAlgorithms(): { kex: string[]; cipher: string[]; hmac: string[]; compress: string[] } {
+  selfTest(MLKEM768X25519_SHA256);
   registerKexExtension("mlkem768x25519-sha256", MLKEM768X25519_SHA256);
   return { kex: KEX, cipher: CIPHERS_ALL, hmac: MACS, compress: COMPRESSION };
 }

@@ -49,10 +49,17 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const waitLeft = () => Bun.sleep(Math.max(0, waitUntil - Date.now()));
   const log = baseLog.child({ server_id: node.serverId });
   const viewDb = new ViewDb(join(cfg.dataDir, "agent.db"));
+  if (viewDb.emptied) log.warn(`${join(cfg.dataDir, "agent.db")} was empty (truncated?): starting with an empty lock cache and audit outbox; the view comes from the auth service`);
   const view = new ClusterView(viewDb);
   // Everything that compares with a time the auth service wrote (lock expiry, certificate
   // validity, last_synced_at) or that it will sort by (event times) uses its clock.
-  const clock = new AuthClock(viewDb.clockOffset(), (ms) => viewDb.saveClockOffset(ms), log);
+  const clock = new AuthClock(viewDb.clockOffset(), (ms) => {
+    try {
+      viewDb.saveClockOffset(ms);
+    } catch {
+      // a full disk: the offset is measured again after a restart
+    }
+  }, log);
   node.api.clock = clock;
   const now = () => clock.date();
   const outbox = new AuditOutbox(viewDb.db, node.api, node.serverId, log, now);
@@ -88,6 +95,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   heartbeat.start();
   outbox.start();
   recorder.start();
+  feed.onConnected = () => recorder.uploader.retryNow();
   const metrics = agentMetrics({ ssh, view, outbox, guard, leases, feed, clock });
   counters.rejected = metrics.rejected;
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed, clock), metrics: () => metrics.registry.render() }) : undefined;

@@ -46,7 +46,7 @@ export interface RecorderDeps {
 export type RecordingDecision = { recording?: SessionRecording; refusal?: string };
 
 export class AgentRecorder {
-  readonly #worker: Worker;
+  #worker?: Worker;
   readonly #live = new Map<string, { rec: SessionRecording; onFail: (m: string) => void; sync?: SyncStream }>();
   readonly #client: RecordingClient;
   readonly uploader: Uploader;
@@ -58,10 +58,16 @@ export class AgentRecorder {
     mkdirSync(this.#root, { recursive: true, mode: 0o700 });
     this.#client = new RecordingClient(deps.api);
     this.uploader = new Uploader(deps.dataDir, this.#client, (sid) => this.#live.has(sid), deps.log.child({ component: "uploader" }));
-    this.#worker = new Worker(workerUrl());
-    this.#worker.onmessage = (ev: MessageEvent<FromWorker>) => this.#fromWorker(ev.data);
-    this.#worker.onerror = (ev) => this.#workerFailed(ev.message);
-    this.#worker.unref();
+  }
+
+  /** The encoder worker, started with the first recorded session: an agent that records nothing never pays for a second JavaScript heap. */
+  #encoder(): Worker {
+    if (this.#worker) return this.#worker;
+    const w = new Worker(workerUrl());
+    w.onmessage = (ev: MessageEvent<FromWorker>) => this.#fromWorker(ev.data);
+    w.onerror = (ev) => this.#workerFailed(ev.message);
+    w.unref();
+    return (this.#worker = w);
   }
 
   start(): void {
@@ -93,14 +99,14 @@ export class AgentRecorder {
     };
     const meta: RecordingMetaBody = { user: info.user, login: info.login, kind: info.kind, command: info.command, mode: cluster.sessionRecording, started: start.time };
     const rec = new SessionRecording(info.sid, mode, {
-      post: (m, transfer) => this.#worker.postMessage(m satisfies ToWorker, transfer),
-      end: (sid, endLine) => this.#worker.postMessage({ op: "end", sid, endLine } satisfies ToWorker),
+      post: (m, transfer) => this.#encoder().postMessage(m satisfies ToWorker, transfer),
+      end: (sid, endLine) => this.#encoder().postMessage({ op: "end", sid, endLine } satisfies ToWorker),
     }, mode === "node" ? NODE_BATCH_BYTES : SYNC_BATCH_BYTES, this.deps.settings.recordStdin);
     const entry: { rec: SessionRecording; onFail: (m: string) => void; sync?: SyncStream } = { rec, onFail };
     if (mode === "sync") entry.sync = new SyncStream(info.sid, meta, this.#client, this.deps.settings.syncTimeout, onFail, this.deps.log);
     this.#live.set(info.sid, entry);
     const spoolMeta: SpoolMeta = { sid: info.sid, server_id: this.deps.serverId, ...meta, state: "recording" };
-    this.#worker.postMessage({
+    this.#encoder().postMessage({
       op: "open", sid: info.sid, mode, partLimit: NODE_PART_BYTES, startLine: eventLine(start),
       ...(mode === "node" ? { dir: sessionDir(this.#root, info.sid), meta: spoolMeta } : {}),
     } satisfies ToWorker);

@@ -18,6 +18,7 @@ const RECOMPRESS_MAX = 1024 * 1024;
 const PART_RAW_LIMIT = 64 * 1024 * 1024;
 
 interface Session {
+  sid: string;
   mode: "node" | "sync";
   dir?: string;
   meta?: SpoolMeta;
@@ -47,13 +48,32 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     else if (m.op === "batch") batch(m.sid, new Uint8Array(m.buf), m.events, m.bytes);
     else if (m.op === "end") end(m.sid, m.endLine);
   } catch (e) {
-    post({ op: "error", sid: m.sid, message: (e as Error).message });
+    fail(m.sid, e as Error);
     if (m.op === "batch") post({ op: "done", sid: m.sid, bytes: m.bytes });
   }
 };
 
+/**
+ * A spool write failed (a full disk, most often): the session is cut by the main thread,
+ * and here it is dropped with its meta still "recording", so the uploader salvages its
+ * open part and finishes it as interrupted once there is room. What is sealed stays as it is.
+ */
+function fail(sid: string, e: Error): void {
+  post({ op: "error", sid, message: e.message });
+  const s = sessions.get(sid);
+  if (s?.mode !== "node") return;
+  clearTimeout(s.fsyncTimer);
+  try {
+    if (s.fd !== undefined) closeSync(s.fd);
+  } catch {
+    // already closed
+  }
+  sessions.delete(sid);
+  post({ op: "closed", sid, parts: s.part - 1 });
+}
+
 function open(m: Extract<ToWorker, { op: "open" }>): void {
-  const s: Session = { mode: m.mode, dir: m.dir, meta: m.meta as SpoolMeta, partLimit: m.partLimit, part: 1, members: [], partBytes: 0, partRaw: 0, keep: [], membersInPart: 0, lastMs: 0, lastFsync: 0, dirty: false };
+  const s: Session = { sid: m.sid, mode: m.mode, dir: m.dir, meta: m.meta as SpoolMeta, partLimit: m.partLimit, part: 1, members: [], partBytes: 0, partRaw: 0, keep: [], membersInPart: 0, lastMs: 0, lastFsync: 0, dirty: false };
   sessions.set(m.sid, s);
   if (s.mode === "node") {
     mkdirSync(s.dir!, { recursive: true, mode: 0o700 });
@@ -64,7 +84,7 @@ function open(m: Extract<ToWorker, { op: "open" }>): void {
 
 function batch(sid: string, buf: Uint8Array, events: BatchEvent[], bytes: number): void {
   const s = sessions.get(sid);
-  if (!s) return;
+  if (!s) return post({ op: "done", sid, bytes }); // dropped after a failure: release the sender
   const { bytes: text, lastMs } = batchText(buf, events);
   if (lastMs > s.lastMs) s.lastMs = lastMs;
   append(sid, s, text);
@@ -136,7 +156,11 @@ function scheduleFsync(s: Session): void {
   if (due <= 0) return fsyncNow(s);
   s.fsyncTimer ??= setTimeout(() => {
     s.fsyncTimer = undefined;
-    fsyncNow(s);
+    try {
+      fsyncNow(s);
+    } catch (e) {
+      fail(s.sid, e as Error);
+    }
   }, due);
 }
 

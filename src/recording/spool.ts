@@ -75,9 +75,13 @@ export function writeSealedPart(dir: string, n: number, bytes: Uint8Array): void
   try {
     writeSync(fd, bytes);
     fsyncSync(fd);
-  } finally {
+  } catch (e) {
+    // On a full disk: leave no half part behind (the caller waits for space and tries again).
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
   }
+  closeSync(fd);
   renameSync(tmp, join(dir, partName(n, true)));
   fsyncDir(dir);
 }
@@ -90,7 +94,10 @@ export function writeSealedPart(dir: string, n: number, bytes: Uint8Array): void
 export function recover(dir: string, now: Date): number {
   const meta = readMeta(dir);
   const sealed = sealedParts(dir);
-  let next = (sealed.at(-1) ?? 0) + 1;
+  // The open part keeps its own number: the sealed parts before it may already be
+  // uploaded (and gone from here) while this waited for disk space.
+  const openNumbers = readdirSync(dir).filter((f) => /^part-\d{6}\.open$/.test(f)).map((f) => Number(f.slice(5, 11)));
+  let next = Math.max((sealed.at(-1) ?? 0) + 1, ...openNumbers);
   let lastMs = 0;
   let ended = false;
   let salvaged = 0;

@@ -2,12 +2,13 @@
 // spool itself (a part file is removed only once the auth service has it), so it
 // survives restarts and resumes where it stopped. Each session retries on its own
 // backoff; one the auth service finds corrupt is moved aside and never blocks the others.
-import { readFileSync, unlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ApiError } from "../platform/api-client.ts";
+import { isDiskFull } from "../platform/disk-full.ts";
 import type { Logger } from "../platform/logger.ts";
-import type { RecordingClient } from "./recording-client.ts";
-import { listSpooled, moveAside, partName, readMeta, recover, removeSession, sealedParts, sessionDir, spoolRoot } from "./spool.ts";
+import type { RecordingClient, UploadState } from "./recording-client.ts";
+import { listSpooled, moveAside, partName, readMeta, recover, removeSession, sealedParts, sessionDir, spoolRoot, type SpoolMeta } from "./spool.ts";
 
 const IDLE_MS = 5_000;
 const RETRY_MIN_MS = 500;
@@ -26,24 +27,23 @@ export class Uploader {
     this.#root = spoolRoot(dataDir);
   }
 
-  /** Recovers sessions a previous run left open, then starts uploading. */
+  /**
+   * Starts uploading. Sessions a previous run left open (or that a full disk cut) are
+   * recovered in the rounds, so one that waits for disk space waits there, not here.
+   */
   start(): void {
-    for (const sid of listSpooled(this.#root)) {
-      const dir = sessionDir(this.#root, sid);
-      try {
-        if (readMeta(dir).state !== "recording") continue;
-        const salvaged = recover(dir, new Date());
-        this.log.warn("recovered a session cut by an agent stop; it will be uploaded as interrupted", { session: sid, salvaged_events: salvaged });
-      } catch (e) {
-        this.#corrupt(sid, `cannot recover the spool: ${(e as Error).message}`);
-      }
-    }
     this.poke();
   }
 
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#timer);
+  }
+
+  /** The auth service is back: every session tries now instead of at the end of its backoff. */
+  retryNow(): void {
+    this.#backoff.clear();
+    this.poke();
   }
 
   poke(): void {
@@ -84,8 +84,20 @@ export class Uploader {
   async #upload(sid: string): Promise<void> {
     const dir = sessionDir(this.#root, sid);
     const live = this.isLive(sid);
+    if (!live && !existsSync(join(dir, "meta.json")) && readdirSync(dir).every((f) => !f.startsWith("part-"))) {
+      // Its recording could not even start (no room for meta.json): nothing was kept.
+      return removeSession(this.#root, sid);
+    }
+    let meta = readMeta(dir);
+    if (!live && meta.state === "recording") {
+      // Cut by an agent stop or a failed spool write: sealed parts go first (they free
+      // room), then the open part is salvaged, which needs room of its own.
+      await this.#uploadParts(sid, dir, meta);
+      const recovered = this.#recover(sid, dir);
+      if (!recovered) return;
+      meta = recovered;
+    }
     const parts = sealedParts(dir);
-    const meta = readMeta(dir);
     const done = !live && meta.state !== "recording";
     if (parts.length === 0 && !done) return;
     let state;
@@ -96,8 +108,41 @@ export class Uploader {
       throw e;
     }
     if (state.state === "corrupt") return this.#corrupt(sid, "the auth service marked this recording corrupt", false);
+    state = await this.#putParts(sid, dir, parts, state);
+    if (state === undefined) return;
+    if (!done) return;
+    const last = Math.max(parts.at(-1) ?? 0, state.next - 1);
+    await this.client.complete(sid, { parts: last, interrupted: meta.state === "interrupted" });
+    removeSession(this.#root, sid);
+    this.log.info("session recording uploaded", { session: sid, parts: last, interrupted: meta.state === "interrupted" });
+  }
+
+  /** Salvages a session left "recording"; a full disk is waited out, anything else is corruption. */
+  #recover(sid: string, dir: string): SpoolMeta | undefined {
+    try {
+      const salvaged = recover(dir, new Date());
+      this.log.warn("recovered a session cut by an agent stop or a failed spool write; it will be uploaded as interrupted", { session: sid, salvaged_events: salvaged });
+    } catch (e) {
+      if (isDiskFull(e)) throw new Error(`waiting for disk space to salvage the session's open part: ${(e as Error).message}`);
+      this.#corrupt(sid, `cannot recover the spool: ${(e as Error).message}`);
+      return undefined;
+    }
+    return readMeta(dir);
+  }
+
+  /** Sends the sealed parts of a session still marked recording (without completing it). */
+  async #uploadParts(sid: string, dir: string, meta: SpoolMeta): Promise<void> {
+    const parts = sealedParts(dir);
+    if (parts.length === 0) return;
+    const state = await this.client.open(sid, { user: meta.user, login: meta.login, kind: meta.kind, command: meta.command, mode: meta.mode, started: meta.started });
+    if (state.state !== "open") return;
+    await this.#putParts(sid, dir, parts, state);
+  }
+
+  /** Sends the parts the auth service lacks and deletes each it has; undefined when the session was moved aside. */
+  async #putParts(sid: string, dir: string, parts: number[], state: UploadState): Promise<UploadState | undefined> {
     if (state.state === "complete" && (parts.at(-1) ?? 0) >= state.next) {
-      return this.#forget(sid, "", "the auth service already finished this recording as abandoned; the parts it lacks are kept aside");
+      return void this.#forget(sid, "", "the auth service already finished this recording as abandoned; the parts it lacks are kept aside");
     }
     for (const n of parts) {
       const path = join(dir, partName(n, true));
@@ -107,17 +152,13 @@ export class Uploader {
         try {
           state = await this.client.putPart(sid, n, bytes);
         } catch (e) {
-          if (e instanceof ApiError && e.status === 422) return this.#corrupt(sid, `part ${n}: ${e.message}`, false);
+          if (e instanceof ApiError && e.status === 422) return void this.#corrupt(sid, `part ${n}: ${e.message}`, false);
           throw e;
         }
       }
       unlinkSync(path);
     }
-    if (!done) return;
-    const last = parts.at(-1) ?? state.next - 1;
-    await this.client.complete(sid, { parts: last, interrupted: meta.state === "interrupted" });
-    removeSession(this.#root, sid);
-    this.log.info("session recording uploaded", { session: sid, parts: last, interrupted: meta.state === "interrupted" });
+    return state;
   }
 
   #forget(sid: string, _dir: string, why: string): void {

@@ -129,7 +129,7 @@ describe("max_connections", () => {
     }
     expect(failures).toEqual([]);
     await waitLeases("bob", 0);
-  }, 120_000);
+  }, 300_000); // 100 logins: about 10 s on an idle machine, minutes on a loaded one
 
   test("ctl semaphores ls shows holders; rm clears one so another connection fits", async () => {
     const s1 = await openLiveSession(c.sshArgs(a1, alice, "root", ["-tt"]));

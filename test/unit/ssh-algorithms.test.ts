@@ -1,6 +1,8 @@
-// The hybrid kex maths: both sides agree, and malformed peer values are refused.
+// The agent's SSH algorithms: the hybrid kex maths (both sides agree, malformed peer
+// values refused) and which clients are offered AES-GCM only.
 import { describe, expect, test } from "bun:test";
 import { MLKEM768X25519_SHA256 as kex } from "../../src/agent/kex-mlkem768x25519.ts";
+import { CIPHERS_ALL, ciphersFor } from "../../src/agent/ssh-algorithms.ts";
 
 describe("mlkem768x25519-sha256", () => {
   test("client and server derive the same 32-byte K; sizes are the draft's", () => {
@@ -32,5 +34,19 @@ describe("mlkem768x25519-sha256", () => {
     const init = Buffer.from(kex.clientInit().init);
     init.fill(0, 1184); // the zero point
     expect(() => kex.serverReply(init)).toThrow();
+  });
+});
+
+describe("ciphersFor", () => {
+  test.each([
+    ["OpenSSH_9.2p1 Debian-2+deb12u3", ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]],
+    ["OpenSSH_for_Windows_9.5", ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]],
+    ["PuTTY_Release_0.78", ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]],
+    ["PuTTY_Release_0.75", CIPHERS_ALL],
+    ["paramiko_2.12.0", CIPHERS_ALL],
+    ["libssh2_1.10.0", CIPHERS_ALL],
+    ["", CIPHERS_ALL],
+  ])("%p", (software, want) => {
+    expect(ciphersFor(software)).toEqual(want);
   });
 });
