@@ -81,3 +81,26 @@ test("a replica keeping recordings in its own file:// directory is refused besid
   expect(r.stderr + r.stdout).toContain("another auth replica");
   expect(r.stderr + r.stdout).toContain("shared = true");
 });
+
+test("kill -9 a replica: its agent resumes the feed on the next one from its revision, and ctl tries the next address", async () => {
+  const c3 = await c.addReplica("c");
+  const roaming = await c.addAgent(`auth_servers = ["${c3.addr}", "${b.addr}"]`, "", {}, c3.addr);
+  const before = (await c.ssh(roaming, alice, "root", ["echo before"])).stdout;
+  expect(before).toBe("before\n");
+  await c3.proc.stop("SIGKILL");
+  // ctl with both addresses: the dead one first.
+  const status = await run([...CLI, "ctl", "--identity", b.identity, "--auth", `${c3.addr},${b.addr}`, "status", "--format", "json"]);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout).auth_server).toBe(b.addr);
+  // A lock made through B reaches the agent that was on C: its feed resumed on B.
+  expect((await b.ctl("lock", "--user", "alice", "--message", "after failover")).code).toBe(0);
+  await waitFor(async () => (await c.ssh(roaming, alice, "root", ["true"])).code !== 0, 20_000, "the roaming agent to refuse alice");
+  const log = roaming.proc.output();
+  expect(log).toContain("resuming on the next auth server");
+  expect(log.match(/"change feed: snapshot"/g)).toHaveLength(1); // the first start's only: the resume was from its revision
+  // What it reports after the failover arrives through B, once.
+  await waitFor(async () => (await json(b, "events", "ls", "--type", "session.rejected", "--limit", "100"))
+    .some((e: { server_id: string }) => e.server_id === roaming.serverId()), 20_000, "the refusal event through B");
+  const name = (await json(b, "get", "locks"))[0].name as string;
+  expect((await b.ctl("rm", `lock/${name}`)).code).toBe(0);
+});
