@@ -73,7 +73,7 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
       if (result instanceof Response || result === undefined) return result as Response | undefined;
       return Response.json(result);
     } catch (e) {
-      return errorResponse(e, log, req, url, svc.health);
+      return errorResponse(e, log, req, url, svc.storeHealth);
     }
   };
   return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {

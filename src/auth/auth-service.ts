@@ -39,7 +39,7 @@ export type NodeState = "online" | "offline" | "locked";
 
 export class AuthService implements FeedFollower {
   hub?: WatchHub;
-  readonly health = new StoreHealth();
+  readonly storeHealth = new StoreHealth();
   #locks = new LockIndex();
 
   constructor(

@@ -97,11 +97,11 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const stopListening = await store.onFeedWrite(() => void hub.sync().catch((e) => log.warn("change feed read failed", { error: e as Error })));
   // The poll doubles as the store's health check: readiness, API answers and feed pings follow it.
   const feedPoll = setInterval(() => void hub.sync().then(() => {
-    if (!svc.health.fresh) log.info("the auth store is reachable again");
-    svc.health.ok();
+    if (!svc.storeHealth.fresh) log.info("the auth store is reachable again");
+    svc.storeHealth.ok();
   }, (e) => {
-    if (svc.health.fresh) log.error("the auth store is unreachable; answering 503 and closing feeds until it returns", { error: e as Error });
-    svc.health.failed(e);
+    if (svc.storeHealth.fresh) log.error("the auth store is unreachable; answering 503 and closing feeds until it returns", { error: e as Error });
+    svc.storeHealth.failed(e);
     hub.closeAll(1013, "auth store unavailable");
   }), FEED_POLL_MS);
   const refreshMetrics = authMetrics(metrics, svc, hub);
@@ -134,7 +134,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
       person: (name) => personCaller(name, authDeps, new Date()),
     }));
   }
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => (svc.health.fresh ? { ok: true } : { ok: false, reason: svc.health.reason }), metrics: async () => { await refreshMetrics(); return metrics.render(); } }) : undefined;
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => (svc.storeHealth.fresh ? { ok: true } : { ok: false, reason: svc.storeHealth.reason }), metrics: async () => { await refreshMetrics(); return metrics.render(); } }) : undefined;
   log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir, store: redactUrl(cfg.store.url) });
   return {
     svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath, addonUrls: started.flatMap((a) => (a.url ? [a.url] : [])),
