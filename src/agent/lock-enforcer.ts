@@ -42,7 +42,7 @@ export class LockEnforcer {
     const cut: { conn: SshConnection; reason: string }[] = [];
     for (const conn of this.connections()) {
       if (!conn.subject || conn.closed) continue;
-      const reason = this.guard.check(conn.subject);
+      const reason = this.guard.check(conn.subject)?.reason;
       if (!reason) continue;
       conn.close(reason);
       cut.push({ conn, reason });
