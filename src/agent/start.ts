@@ -89,7 +89,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
-    (cut) => outbox.emitMany(cut.map(({ conn, reason }) => disconnectEvent(conn, reason))), log);
+    (cut) => outbox.emitMany(cut.flatMap(({ conn, reason, sids }) => (sids.length ? sids : [undefined]).map((sid) => disconnectEvent(conn, reason, sid)))), log);
   enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
   const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);

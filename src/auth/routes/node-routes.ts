@@ -12,16 +12,16 @@ export function nodeRoutes(): Route[] {
   return [
     {
       method: "POST", path: "/v1/nodes/heartbeat",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const serverId = requireNode(ctx);
         const b = asBody(ctx.body ?? {});
-        ctx.svc.heartbeat(serverId, { addr: str(b, "addr", { optional: true }) || undefined, labels: b.labels ? labels(b, "labels") : undefined });
+        await ctx.svc.heartbeat(serverId, { addr: str(b, "addr", { optional: true }) || undefined, labels: b.labels ? labels(b, "labels") : undefined });
         return { ok: true };
       },
     },
     {
       method: "POST", path: "/v1/nodes/host-cert",
-      handler: (ctx) => ({ host_cert: ctx.svc.renewHostCert(requireNode(ctx), str(asBody(ctx.body), "host_key")) }),
+      handler: async (ctx) => ({ host_cert: await ctx.svc.renewHostCert(requireNode(ctx), str(asBody(ctx.body), "host_key")) }),
     },
     {
       method: "GET", path: "/v1/watch",
@@ -38,9 +38,9 @@ export function nodeRoutes(): Route[] {
     },
     {
       method: "GET", path: "/v1/nodes",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("node", "list");
-        return ctx.svc.store.listNodes().map((n) => nodeView(n, ctx.svc));
+        return (await ctx.svc.store.listNodes()).map((n) => nodeView(n, ctx.svc));
       },
     },
   ];
