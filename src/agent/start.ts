@@ -19,6 +19,9 @@ import { ClusterView } from "./cluster-view.ts";
 import { ConnectionLeases } from "./connection-leases.ts";
 import { FeedClient } from "./feed-client.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { directoryBytes } from "../platform/directory-bytes.ts";
+import { gitCommit } from "../platform/version.ts";
+import { spoolRoot } from "../recording/spool.ts";
 import { LockEnforcer } from "./lock-enforcer.ts";
 import { loadOrJoin, type NodeIdentity } from "./node-identity.ts";
 import { currentOsUser } from "./os-user.ts";
@@ -92,7 +95,15 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
     (cut) => outbox.emitMany(cut.flatMap(({ conn, reason, sids }) => (sids.length ? sids : [undefined]).map((sid) => disconnectEvent(conn, reason, sid)))), log);
   enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
-  const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);
+  const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log, () => ({
+    commit: gitCommit(),
+    ...(view.lastSyncedAt ? { lock_view_age_ms: Math.max(0, clock.now() - view.lastSyncedAt.getTime()) } : {}),
+    locking_mode: view.clusterConfig.lockingMode,
+    outbox_depth: outbox.depth(),
+    connections: ssh.connections.size,
+    sessions: [...ssh.connections].reduce((n, c) => n + c.sessions.size, 0),
+    spool_bytes: directoryBytes(spoolRoot(cfg.dataDir)),
+  }));
   heartbeat.start();
   outbox.start();
   recorder.start();

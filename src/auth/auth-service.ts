@@ -18,6 +18,7 @@ import type { Verb } from "../core/resource-types.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
 import type { FeedFollower, WatchHub } from "./watch-hub.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
+import type { NodeHealth } from "../core/node-health.ts";
 
 const HOST_CERT_TTL_MS = 365 * 24 * 3600 * 1000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -151,8 +152,12 @@ export class AuthService implements FeedFollower {
     return { hostCert, node };
   }
 
-  async heartbeat(serverId: string, fields: { addr?: string; labels?: Record<string, string>; version?: string }): Promise<void> {
+  /** The last health report of each node (kept in memory: it is only as good as its age). */
+  readonly health = new Map<string, NodeHealth>();
+
+  async heartbeat(serverId: string, fields: { addr?: string; labels?: Record<string, string>; version?: string }, health?: NodeHealth): Promise<void> {
     this.#refuseLockedNode(serverId);
+    if (health) this.health.set(serverId, health);
     await this.store.touchNode(serverId, this.now(), fields);
   }
 

@@ -1,5 +1,6 @@
 // Endpoints agents call with their node identity: heartbeat, host certificate
 // renewal and the change-feed WebSocket; and the operator's node listing.
+import { parseNodeHealth } from "../../core/node-health.ts";
 import type { Route, RouteContext } from "../api.ts";
 import { asBody, labels, str } from "../body-fields.ts";
 import { isHistoryHash } from "../../core/feed-history.ts";
@@ -15,7 +16,7 @@ export function nodeRoutes(): Route[] {
       handler: async (ctx) => {
         const serverId = requireNode(ctx);
         const b = asBody(ctx.body ?? {});
-        await ctx.svc.heartbeat(serverId, { addr: str(b, "addr", { optional: true }) || undefined, labels: b.labels ? labels(b, "labels") : undefined });
+        await ctx.svc.heartbeat(serverId, { addr: str(b, "addr", { optional: true }) || undefined, labels: b.labels ? labels(b, "labels") : undefined }, parseNodeHealth(b.health));
         return { ok: true };
       },
     },
@@ -55,5 +56,6 @@ export function nodeView(n: NodeRecord, svc: AuthService) {
   return {
     server_id: n.serverId, hostname: n.hostname, addr: n.addr, labels: n.labels, version: n.version,
     state: svc.nodeState(n), last_seen: n.lastSeen.toISOString(), joined_at: n.joinedAt.toISOString(),
+    ...(svc.health.has(n.serverId) ? { health: svc.health.get(n.serverId) } : {}),
   };
 }
