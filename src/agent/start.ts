@@ -18,6 +18,9 @@ import { ClusterView } from "./cluster-view.ts";
 import { ConnectionLeases } from "./connection-leases.ts";
 import { FeedClient } from "./feed-client.ts";
 import { Heartbeat } from "./heartbeat.ts";
+import { directoryBytes } from "../platform/directory-bytes.ts";
+import { gitCommit } from "../platform/version.ts";
+import { spoolRoot } from "../recording/spool.ts";
 import { LockEnforcer } from "./lock-enforcer.ts";
 import { loadOrJoin, type NodeIdentity } from "./node-identity.ts";
 import { currentOsUser } from "./os-user.ts";
@@ -83,15 +86,24 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
     { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now, events, control,
-      record: recordingHook(recorder, view, cfg.recording.notice),
+      record: recordingHook(recorder, view, cfg.recording.notice, (c, reason) => events.sessionRejected(c, reason)),
       forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
-    (cut) => outbox.emitMany(cut.map(({ conn, reason }) => ({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason }))), log);
+    (cut) => outbox.emitMany(cut.flatMap(({ conn, reason, sids }) => (sids.length ? sids : [undefined])
+      .map((sid) => ({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason, ...(sid ? { sid } : {}) })))), log);
   enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
-  const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);
+  const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log, () => ({
+    commit: gitCommit(),
+    ...(view.lastSyncedAt ? { lock_view_age_ms: Math.max(0, clock.now() - view.lastSyncedAt.getTime()) } : {}),
+    locking_mode: view.clusterConfig.lockingMode,
+    outbox_depth: outbox.depth(),
+    connections: ssh.connections.size,
+    sessions: [...ssh.connections].reduce((n, c) => n + c.sessions.size, 0),
+    spool_bytes: directoryBytes(spoolRoot(cfg.dataDir)),
+  }));
   heartbeat.start();
   outbox.start();
   recorder.start();

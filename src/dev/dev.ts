@@ -33,10 +33,10 @@ export async function runDev(args: string[]): Promise<void> {
   const login = currentOsUser()?.name;
   if (!login) throw new Error("cannot find the current OS user in the passwd database");
   const svc = auth.svc;
-  svc.putResource({ kind: "role", name: DEV_ROLE, allow: { logins: [login] } }, "dev");
-  if (!svc.store.getResource("user", login)) svc.putResource({ kind: "user", name: login, roles: [DEV_ROLE] }, "dev");
+  await svc.putResource({ kind: "role", name: DEV_ROLE, allow: { logins: [login] } }, "dev");
+  if (!(await svc.store.getResource("user", login))) await svc.putResource({ kind: "user", name: login, roles: [DEV_ROLE] }, "dev");
   const joined = existsSync(join(dir, "agent", "identity"));
-  const token = joined ? undefined : svc.createToken(ms(10 * 60_000), false, "dev").token;
+  const token = joined ? undefined : (await svc.createToken(ms(10 * 60_000), false, "dev")).token;
   const agent = await startAgent(parseAgentConfig({
     data_dir: join(dir, "agent"),
     auth_server: `127.0.0.1:${auth.port}`,
@@ -47,7 +47,7 @@ export async function runDev(args: string[]): Promise<void> {
   }, "dev"), log.child({ component: "agent" }));
   const keyPath = join(dir, "id_ed25519");
   const pub = userKey(keyPath, login);
-  writeFileAtomic(`${keyPath}-cert.pub`, svc.signUserCert(login, pub, CERT_TTL).line + "\n", 0o644);
+  writeFileAtomic(`${keyPath}-cert.pub`, (await svc.signUserCert(login, pub, CERT_TTL)).line + "\n", 0o644);
   writeFileAtomic(join(dir, "known_hosts"), `@cert-authority * ${svc.cas.host.publicLine}\n`, 0o644);
   writeFileAtomic(join(dir, "ssh_config"), devSshConfig({ dir, port: agent.sshPort, login }), 0o644);
   const shown = isAbsolute(opts.dir) ? opts.dir : relative(process.cwd(), dir) || ".";
