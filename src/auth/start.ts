@@ -83,9 +83,12 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
   const metrics = new Metrics();
-  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage.");
+  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage (leaked) and later removed by the sweep.");
   const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }));
-  const sweeper = setInterval(() => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error })), 10 * 60_000);
+  const sweep = () => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error }));
+  const sweeper = setInterval(sweep, 10 * 60_000);
+  // Once at start too: what a crash or an outage left behind is found without waiting.
+  sweep();
   await seed(svc);
   const hub = new WatchHub(store, () => [cas.user.publicLine], log, svc);
   await hub.start();

@@ -34,7 +34,7 @@ export interface OpenRequest {
 export type AuditSink = (fields: { event: string; code: string; [k: string]: unknown }) => void | Promise<void>;
 
 /** Evidence at risk, counted for the operator: a corrupt part that could not be kept aside, a staged object left behind. */
-export type IngestProblem = "corrupt_part_not_kept" | "staging_object_leaked";
+export type IngestProblem = "corrupt_part_not_kept" | "staging_object_leaked" | "staging_object_removed";
 
 export class RecordingIngest {
   readonly #chains = new Map<string, Promise<unknown>>();
@@ -158,7 +158,35 @@ export class RecordingIngest {
       });
     }
     if (finished + dropped > 0) this.log.warn("abandoned recording uploads swept", { finished, dropped });
+    await this.sweepStaging();
     return { finished, dropped };
+  }
+
+  /**
+   * Staged objects no upload refers to (left by a failed delete or a crash between
+   * storing and recording them): each is logged, counted and removed. What they held
+   * is in a storage part already, or the agent sends that part again.
+   */
+  async sweepStaging(): Promise<number> {
+    const bySession = new Map<string, string[]>();
+    for (const key of await this.storage.list("staging/")) {
+      const sid = key.split("/")[1] ?? "";
+      bySession.set(sid, [...(bySession.get(sid) ?? []), key]);
+    }
+    let removed = 0;
+    for (const [sid, keys] of bySession) {
+      await this.#serial(sid, async () => {
+        const r = await this.store.getRecording(sid);
+        const kept = new Set(r?.state === "open" ? r.staged.map((st) => st.key) : []);
+        for (const key of keys.filter((k) => !kept.has(k))) {
+          this.count("staging_object_removed");
+          this.log.warn("removed a staging object no upload refers to", { session: sid, key, recording: r?.state ?? "none" });
+          await this.storage.delete(key);
+          removed++;
+        }
+      });
+    }
+    return removed;
   }
 
   /** Deletes a recording and anything of its upload still in storage. */
