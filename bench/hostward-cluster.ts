@@ -20,8 +20,10 @@ export interface HostwardCluster {
 export async function startHostward(dir: string, hostward: HostwardCommand, cwd: string): Promise<HostwardCluster> {
   const authPort = await freePort();
   const sshPort = await freePort();
-  const diag = [String(await freePort()), String(await freePort())];
-  const cmd = [...hostward.cmd, "dev", "--dir", dir, "--auth-port", String(authPort), "--ssh-port", String(sshPort), "--diag-port", diag[0]!, "--agent-diag-port", diag[1]!];
+  // Every port free, so a bench never collides with a `hostward dev` already running here.
+  const more = ["--diag-port", "--agent-diag-port", "--web-port"];
+  const morePorts = (await Promise.all(more.map(async (flag) => [flag, String(await freePort())]))).flat();
+  const cmd = [...hostward.cmd, "dev", "--dir", dir, "--auth-port", String(authPort), "--ssh-port", String(sshPort), ...morePorts];
   const service = await startService("hostward dev", cmd, /Log in with:/, READY_TIMEOUT_MS, cwd);
   return { service, sshPort, target: { name: "hostward", configFile: join(dir, "ssh_config"), clientOptions: [] } };
 }

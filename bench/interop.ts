@@ -24,7 +24,8 @@ const LOGIN_WARMUP = 3;
 const LOGIN_TIMEOUT_MS = 30_000;
 const LOGIN_BUDGET_MS = 240_000;
 const KEX_ROUNDS = 200;
-const CIPHER_MIB = 256;
+const CIPHER_MIB = 128;
+const CIPHER_ROUNDS = 5;
 const KEXES = { mlkem768x25519: "mlkem768x25519-sha256", curve25519: "curve25519-sha256" } as const;
 
 export async function run(): Promise<object> {
@@ -104,7 +105,7 @@ function serverKexCost(): { mlkem768x25519: Summary; curve25519: Summary } {
   };
 }
 
-/** ssh2's packet encryption (agent → client direction), 32 KiB payloads. */
+/** ssh2's packet encryption (agent → client direction), 32 KiB payloads, MiB/s best of CIPHER_ROUNDS. */
 function cipherThroughput(): Record<string, number | string> {
   const require = createRequire(import.meta.url);
   const { CIPHER_INFO, MAC_INFO, createCipher } = require("ssh2/lib/protocol/crypto.js");
@@ -126,13 +127,19 @@ function cipherThroughput(): Record<string, number | string> {
     }
     return Math.round(CIPHER_MIB / ((performance.now() - t0) / 1000));
   };
-  return {
-    "aes128-gcm@openssh.com": one("aes128-gcm@openssh.com"),
-    "aes256-gcm@openssh.com": one("aes256-gcm@openssh.com"),
-    "aes128-ctr+hmac-sha2-256-etm": one("aes128-ctr", "hmac-sha2-256-etm@openssh.com"),
-    "aes256-ctr+hmac-sha2-512-etm": one("aes256-ctr", "hmac-sha2-512-etm@openssh.com"),
-    "chacha20-poly1305@openssh.com": getCiphers().includes("chacha20") ? one("chacha20-poly1305@openssh.com") : "unavailable: Bun's crypto has no chacha20",
-  };
+  const cases: [string, string, string?][] = [
+    ["aes128-gcm@openssh.com", "aes128-gcm@openssh.com"],
+    ["aes256-gcm@openssh.com", "aes256-gcm@openssh.com"],
+    ["aes128-ctr+hmac-sha2-256-etm", "aes128-ctr", "hmac-sha2-256-etm@openssh.com"],
+    ["aes256-ctr+hmac-sha2-512-etm", "aes256-ctr", "hmac-sha2-512-etm@openssh.com"],
+  ];
+  // Interleaved rounds, best kept: on a shared machine the best round is the one least disturbed.
+  const best: Record<string, number | string> = {};
+  for (let round = 0; round < CIPHER_ROUNDS; round++) {
+    for (const [name, cipher, mac] of cases) best[name] = Math.max(Number(best[name] ?? 0), one(cipher, mac));
+  }
+  best["chacha20-poly1305@openssh.com"] = getCiphers().includes("chacha20") ? one("chacha20-poly1305@openssh.com") : "unavailable: Bun's crypto has no chacha20";
+  return best;
 }
 
 function table(pq: Summary, x: Summary, kex: { mlkem768x25519: Summary; curve25519: Summary }, ciphers: Record<string, number | string>): string {

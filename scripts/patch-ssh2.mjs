@@ -12,6 +12,9 @@
 //     corked from the first write of a turn and uncorked when the turn ends
 //     (process.nextTick), so all packets of one turn leave in one write. end() flushes
 //     corked data first, so a disconnect message is never lost.
+//  4. server-sig-algs: ssh2 1.17 lacks a comma ("ecdsa-sha2-nistp521rsa-sha2-512"), so
+//     OpenSSH never sees rsa-sha2-512 offered and refuses RSA keys and certificates with
+//     "no mutual signature algorithm" when it is the only one it may use.
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -66,6 +69,11 @@ const EXTENSION_EXCHANGE = `
       switch (kexType) {`;
 
 const PATCHES = [
+  {
+    file: "Protocol.js",
+    before: "    'ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521'\n      + 'rsa-sha2-512,",
+    after: "    'ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,'\n      + 'rsa-sha2-512,",
+  },
   {
     file: "kex.js",
     before: "const sigType = this.negotiated.serverHostKey;",

@@ -2,7 +2,7 @@
 // type, validity, exact principal, source-address, critical options, a known user
 // whose roles allow this login on this node, and the access guard (locks, staleness).
 import { checkLogin as roleCheck } from "../core/access-policy.ts";
-import { isCertificateType, parseCertificate, checkCertificate, type SshCertificate } from "../core/sshcert.ts";
+import { certAlgorithm, isCertificateType, parseCertificate, checkCertificate, type SshCertificate } from "../core/sshcert.ts";
 import type { AccessGuard, AccessSubject } from "./access-guard.ts";
 import { certAttributes } from "./cert-attributes.ts";
 import type { ClusterView } from "./cluster-view.ts";
@@ -19,13 +19,16 @@ export type LoginDecision =
   | { ok: false; reason: string; user?: string; kind: "certificate" | "policy" | "lock"; plainKey?: boolean };
 
 export function decideLogin(a: LoginAttempt, view: ClusterView, guard: AccessGuard, labels: Record<string, string>, now: Date): LoginDecision {
-  if (!isCertificateType(a.keyAlgo)) return { ok: false, kind: "certificate", plainKey: true, reason: "plain keys are not accepted: log in with a hostward user certificate" };
+  const algo = certAlgorithm(a.keyAlgo);
+  if (!algo && isCertificateType(a.keyAlgo)) return { ok: false, kind: "certificate", reason: `${a.keyAlgo} (SHA-1 signatures) is not accepted: use rsa-sha2-256 or rsa-sha2-512` };
+  if (!algo) return { ok: false, kind: "certificate", plainKey: true, reason: "plain keys are not accepted: log in with a hostward user certificate" };
   let cert: SshCertificate;
   try {
     cert = parseCertificate(a.keyData);
   } catch (e) {
     return { ok: false, kind: "certificate", reason: `malformed certificate: ${(e as Error).message}` };
   }
+  if (cert.type !== algo.certType) return { ok: false, kind: "certificate", reason: `a ${cert.type} certificate offered as ${a.keyAlgo}` };
   const check = checkCertificate(cert, { caKeys: view.userCaKeys, certType: "user", now, principal: a.login, clientAddress: a.clientAddress });
   if (!check.ok) return { ok: false, kind: "certificate", reason: check.reason, user: cert.keyId };
   const user = view.users.get(cert.keyId);

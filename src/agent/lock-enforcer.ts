@@ -17,7 +17,7 @@ export class LockEnforcer {
     private readonly guard: AccessGuard,
     private readonly connections: () => Iterable<SshConnection>,
     /** Called once per sweep with every connection it cut, after they are all closed. */
-    private readonly onCut: (cut: { conn: SshConnection; reason: string }[]) => void,
+    private readonly onCut: (cut: { conn: SshConnection; reason: string; sids: string[] }[]) => void,
     private readonly log: Logger,
   ) {}
 
@@ -39,13 +39,15 @@ export class LockEnforcer {
    */
   sweep(): number {
     this.#watchNodeLock();
-    const cut: { conn: SshConnection; reason: string }[] = [];
+    const cut: { conn: SshConnection; reason: string; sids: string[] }[] = [];
     for (const conn of this.connections()) {
       if (!conn.subject || conn.closed) continue;
       const reason = this.guard.check(conn.subject);
       if (!reason) continue;
+      // Its sessions' ids first: the audit says which sessions the lock cut (the inventory shows why).
+      const sids = [...conn.sessions].map((s) => s.id);
       conn.close(reason);
-      cut.push({ conn, reason });
+      cut.push({ conn, reason, sids });
     }
     if (cut.length === 0) return 0;
     for (const { conn, reason } of cut) this.log.warn("closed connection", { conn: conn.id, user: conn.user, login: conn.login, reason });

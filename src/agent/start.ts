@@ -49,6 +49,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const waitLeft = () => Bun.sleep(Math.max(0, waitUntil - Date.now()));
   const log = baseLog.child({ server_id: node.serverId });
   const viewDb = new ViewDb(join(cfg.dataDir, "agent.db"));
+  if (viewDb.emptied) log.warn(`${join(cfg.dataDir, "agent.db")} was empty (truncated?): starting with an empty lock cache and audit outbox; the view comes from the auth service`);
   const view = new ClusterView(viewDb);
   // Everything that compares with a time the auth service wrote (lock expiry, certificate
   // validity, last_synced_at) or that it will sort by (event times) uses its clock.
@@ -87,7 +88,8 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
-    (cut) => outbox.emitMany(cut.map(({ conn, reason }) => ({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason }))), log);
+    (cut) => outbox.emitMany(cut.flatMap(({ conn, reason, sids }) => (sids.length ? sids : [undefined])
+      .map((sid) => ({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason, ...(sid ? { sid } : {}) })))), log);
   enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
   const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log);

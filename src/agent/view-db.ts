@@ -1,6 +1,7 @@
 // The agent's SQLite cache (<data_dir>/agent.db): the last synced resources, user CA
 // keys, revision and last_synced_at, so the agent can enforce locks with no auth service.
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { openSqliteFile } from "../platform/sqlite-file.ts";
 
 export interface StoredView {
   rev: number;
@@ -25,16 +26,30 @@ export interface ViewWrite {
 export class ViewDb {
   readonly db: Database;
 
+  /** True when agent.db was there but empty (truncated): cache and outbox start anew. */
+  readonly emptied: boolean;
+
   constructor(path: string) {
-    this.db = new Database(path, { create: true, strict: true });
-    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
-    this.db.exec(`
+    const { db, notice } = openSqliteFile(path, `PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS view_resources (kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, name));
-      CREATE TABLE IF NOT EXISTS view_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    `);
+      CREATE TABLE IF NOT EXISTS view_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+    this.db = db;
+    this.emptied = notice.emptied;
+    this.path = path;
   }
 
+  readonly path: string;
+
+  /** The stored view; a damaged file is named in the error. */
   load(): StoredView {
+    try {
+      return this.#load();
+    } catch (e) {
+      throw new Error(`${this.path}: ${(e as Error).message}`);
+    }
+  }
+
+  #load(): StoredView {
     const meta = new Map(this.db.query<{ key: string; value: string }, []>("SELECT key, value FROM view_meta").all().map((r) => [r.key, r.value]));
     const synced = meta.get("last_synced_at");
     return {

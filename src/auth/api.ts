@@ -134,7 +134,8 @@ async function readBody(req: Request, max: number): Promise<Uint8Array> {
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
 }
 
-function parseJson(raw: Uint8Array): unknown {
+/** A JSON request body; empty is undefined, anything unparsable a 400. */
+export function parseJson(raw: Uint8Array): unknown {
   if (raw.length === 0) return undefined;
   try {
     return JSON.parse(new TextDecoder().decode(raw));

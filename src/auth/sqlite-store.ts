@@ -1,9 +1,10 @@
 // SQLite implementation of the auth Store (bun:sqlite, WAL, one file under the data dir).
 // Resources are kept in their external form so the change feed can ship them as they are.
-import { Database } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
 import { parseResource, toExternal } from "../core/resources.ts";
 import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
+import { openSqliteFile } from "../platform/sqlite-file.ts";
 import type { AuditEvent, Change, EventQuery, NodeRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
 import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
@@ -34,8 +35,7 @@ export class SqliteStore implements Store {
   #noncePrunedAt = 0;
 
   constructor(path: string) {
-    this.#db = new Database(path, { create: true, strict: true });
-    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    this.#db = openSqliteFile(path, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;").db;
     this.#db.exec(SCHEMA);
     this.#chainHistory();
     this.semaphores = new SqliteSemaphoreStore(this.#db);

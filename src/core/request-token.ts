@@ -30,6 +30,11 @@ export interface TokenPayload {
   bh: string;
 }
 
+/** A header or token that is not well formed; the message is short and safe to show. */
+export class TokenError extends Error {
+  override name = "TokenError";
+}
+
 export function bodyHash(body: Uint8Array | string): string {
   return createHash("sha256").update(body).digest("hex");
 }
@@ -45,12 +50,12 @@ export interface DecodedToken {
   signature: Uint8Array;
 }
 
-/** Parses the header; throws Error with a short reason on anything malformed. */
+/** Parses the header; throws TokenError with a short reason on anything malformed. */
 export function decodeToken(header: string): DecodedToken {
   const [scheme, value, extra] = header.split(" ");
-  if (scheme !== AUTH_SCHEME || !value || extra !== undefined) throw new Error("malformed authorization header");
+  if (scheme !== AUTH_SCHEME || !value || extra !== undefined) throw new TokenError("malformed authorization header");
   const [p, s, more] = value.split(".");
-  if (!p || !s || more !== undefined || p.length > 16_384 || s.length > 4096) throw new Error("malformed authorization token");
+  if (!p || !s || more !== undefined || p.length > 16_384 || s.length > 4096) throw new TokenError("malformed authorization token");
   const signedBytes = Buffer.from(p, "base64url");
   const payload = parsePayload(new TextDecoder().decode(signedBytes));
   return { payload, signedBytes, signature: Buffer.from(s, "base64url") };
@@ -61,14 +66,14 @@ function parsePayload(text: string): TokenPayload {
   try {
     o = JSON.parse(text);
   } catch {
-    throw new Error("malformed authorization token");
+    throw new TokenError("malformed authorization token");
   }
   const t = o as Partial<TokenPayload>;
   const subOk = typeof t.sub === "object" && t.sub !== null &&
     (typeof (t.sub as { cert?: unknown }).cert === "string" || typeof (t.sub as { node?: unknown }).node === "string");
   if (t.v !== 1 || !subOk || typeof t.iat !== "number" || typeof t.nonce !== "string" || t.nonce.length < 16 ||
     t.nonce.length > 64 || typeof t.m !== "string" || typeof t.p !== "string" || typeof t.bh !== "string") {
-    throw new Error("malformed authorization token");
+    throw new TokenError("malformed authorization token");
   }
   return t as TokenPayload;
 }

@@ -70,6 +70,27 @@ export function isCertificateType(type: string): boolean {
   return type.endsWith(CERT_SUFFIX) && KEY_TYPES.includes(type.slice(0, -CERT_SUFFIX.length));
 }
 
+/** A userauth key algorithm for a certificate: the certificate's type and the signature algorithm it names. */
+export interface CertAlgorithm {
+  certType: string;
+  signature: string;
+}
+
+// RFC 8332 §3.3 and PROTOCOL.certkeys: an RSA certificate is offered under the name of its
+// signature algorithm; its blob says ssh-rsa-cert-v01. ssh-rsa (SHA-1) is refused, as OpenSSH 8.8+ does.
+const RSA_CERT_ALGORITHMS: Record<string, string> = {
+  "rsa-sha2-256-cert-v01@openssh.com": "rsa-sha2-256",
+  "rsa-sha2-512-cert-v01@openssh.com": "rsa-sha2-512",
+};
+
+/** Undefined when `algo` names no certificate we accept (a plain key, SHA-1 RSA, an unknown type). */
+export function certAlgorithm(algo: string): CertAlgorithm | undefined {
+  const rsa = RSA_CERT_ALGORITHMS[algo];
+  if (rsa) return { certType: "ssh-rsa" + CERT_SUFFIX, signature: rsa };
+  if (!isCertificateType(algo) || algo === "ssh-rsa" + CERT_SUFFIX) return undefined;
+  return { certType: algo, signature: algo.slice(0, -CERT_SUFFIX.length) };
+}
+
 export function parseCertificate(blob: Uint8Array): SshCertificate {
   try {
     return _parse(blob);

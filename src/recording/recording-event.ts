@@ -67,28 +67,33 @@ export function eventBytes(e: { data?: string; b64?: string }): Uint8Array {
   return new Uint8Array();
 }
 
-/** Parses and checks one line; the error says what is wrong with it. */
+/** A recording line that is not a well-formed event; the message says what is wrong. */
+export class EventFormatError extends Error {
+  override name = "EventFormatError";
+}
+
+/** Parses and checks one line; the error (EventFormatError) says what is wrong with it. */
 export function parseEventLine(line: string): RecordingEvent {
   let e: unknown;
   try {
     e = JSON.parse(line);
   } catch {
-    throw new Error("not valid JSON");
+    throw new EventFormatError("not valid JSON");
   }
-  if (typeof e !== "object" || e === null || Array.isArray(e)) throw new Error("not a JSON object");
+  if (typeof e !== "object" || e === null || Array.isArray(e)) throw new EventFormatError("not a JSON object");
   const o = e as Record<string, unknown>;
-  if (typeof o.event !== "string") throw new Error('no "event" field');
-  if (typeof o.ms !== "number" || !Number.isFinite(o.ms) || o.ms < 0) throw new Error(`${o.event}: "ms" must be a non-negative number`);
+  if (typeof o.event !== "string") throw new EventFormatError('no "event" field');
+  if (typeof o.ms !== "number" || !Number.isFinite(o.ms) || o.ms < 0) throw new EventFormatError(`${o.event}: "ms" must be a non-negative number`);
   switch (o.event) {
     case "print":
     case "stdin":
-      if (typeof o.data !== "string" && typeof o.b64 !== "string") throw new Error(`${o.event}: needs "data" text or "b64" base64`);
+      if (typeof o.data !== "string" && typeof o.b64 !== "string") throw new EventFormatError(`${o.event}: needs "data" text or "b64" base64`);
       break;
     case "resize":
-      if (!Number.isInteger(o.cols) || !Number.isInteger(o.rows)) throw new Error('resize: needs integer "cols" and "rows"');
+      if (!Number.isInteger(o.cols) || !Number.isInteger(o.rows)) throw new EventFormatError('resize: needs integer "cols" and "rows"');
       break;
     case "exec":
-      if (typeof o.command !== "string") throw new Error('exec: needs "command"');
+      if (typeof o.command !== "string") throw new EventFormatError('exec: needs "command"');
       break;
     case "session.start":
     case "session.end":

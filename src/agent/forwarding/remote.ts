@@ -19,6 +19,8 @@ interface Listener {
 
 export class RemoteListeners {
   readonly #listeners = new Map<string, Listener>();
+  /** Listeners still binding: counted against the limit, so parallel requests cannot pass it. */
+  #binding = 0;
   #closed = false;
 
   constructor(private readonly conn: ForwardingConnection, private readonly env: ForwardingEnv, private readonly forwards: ForwardGate) {}
@@ -45,8 +47,13 @@ export class RemoteListeners {
     if (refusal) return this.#refuse("remote", requested, refusal, reject);
     const host = remoteBindAddress(bindAddr, gatewayPortsAllowed(this.conn.subject.roles));
     const server = createServer({ pauseOnConnect: true });
-    server.once("error", (e: NodeJS.ErrnoException) => this.#refuse("remote", requested, `cannot listen on ${host}:${bindPort}: ${e.code ?? e.message}`, reject));
+    this.#binding++;
+    server.once("error", (e: NodeJS.ErrnoException) => {
+      this.#binding--;
+      this.#refuse("remote", requested, `cannot listen on ${host}:${bindPort}: ${e.code ?? e.message}`, reject);
+    });
     server.listen(bindPort, host, () => {
+      this.#binding--;
       const port = (server.address() as { port: number }).port;
       if (this.#closed) return void server.close();
       const destination = `${host}:${port}`;
@@ -58,11 +65,16 @@ export class RemoteListeners {
   }
 
   #listenUnix(path: string, accept: Reply, reject: (() => void) | undefined): void {
-    const refusal = this.forwards.refusal("remote-socket") ?? (path.startsWith("/") ? undefined : "socket path must be absolute");
+    const refusal = this.forwards.refusal("remote-socket") ?? this.#limits(0) ?? (path.startsWith("/") ? undefined : "socket path must be absolute");
     if (refusal) return this.#refuse("remote-socket", path, refusal, reject);
     const server = createServer({ pauseOnConnect: true });
-    server.once("error", (e: NodeJS.ErrnoException) => this.#refuse("remote-socket", path, `cannot listen on ${path}: ${e.code ?? e.message}`, reject));
+    this.#binding++;
+    server.once("error", (e: NodeJS.ErrnoException) => {
+      this.#binding--;
+      this.#refuse("remote-socket", path, `cannot listen on ${path}: ${e.code ?? e.message}`, reject);
+    });
     server.listen(path, () => {
+      this.#binding--;
       if (this.#closed) return void server.close();
       this.#listeners.set(path, { server, socketPath: path });
       server.on("connection", (s: Socket) => this.#forwardUnix(s, path));
@@ -71,7 +83,7 @@ export class RemoteListeners {
   }
 
   #limits(port: number): string | undefined {
-    if (this.#listeners.size >= MAX_LISTENERS) return `too many remote forwards on this connection (max=${MAX_LISTENERS})`;
+    if (this.#listeners.size + this.#binding >= MAX_LISTENERS) return `too many remote forwards on this connection (max=${MAX_LISTENERS})`;
     // As sshd: only root may listen on a privileged port.
     if (port > 0 && port < 1024 && this.conn.osUser.uid !== 0) return `port ${port} is privileged: only the root login may listen on it`;
     if (!Number.isInteger(port) || port < 0 || port > 65535) return `bad port ${port}`;

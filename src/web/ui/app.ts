@@ -26,6 +26,8 @@ let leave: (() => void)[] = [];
 let signedOut = false;
 
 onSignedOut((message) => {
+  // The first answer says why (a lock, say); requests already in flight only see "not signed in".
+  if (signedOut) return;
   signedOut = true;
   stopPage();
   document.getElementById("nav")!.replaceChildren();

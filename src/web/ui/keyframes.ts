@@ -51,8 +51,17 @@ export class KeyframeIndex {
   async #feed(upTo: number): Promise<void> {
     let batch: (string | Uint8Array)[] = [];
     const flush = async () => {
-      for (const d of batch) this.#term.write(d);
+      if (batch.length === 0) return;
+      const parts = batch;
       batch = [];
+      // xterm parses written data on a later task; an index with a keyframe every 30 s would
+      // wait for one task per keyframe. Its synchronous write (not in the typings) avoids that.
+      const core = (this.#term as unknown as { _core?: { writeSync?: (d: string | Uint8Array) => void } })._core;
+      if (typeof core?.writeSync === "function") {
+        for (const d of parts) core.writeSync(d);
+        return;
+      }
+      for (const d of parts) this.#term.write(d);
       await new Promise<void>((r) => this.#term.write("", r));
     };
     while (this.#fed < upTo) {

@@ -47,6 +47,7 @@ class Player {
   #last = 0;
   #timer?: number;
   #writing: Promise<void> = Promise.resolve();
+  #seeking: Promise<void> = Promise.resolve();
 
   constructor(readonly rec: Loaded) {
     const cols = rec.start?.cols ?? 80;
@@ -153,7 +154,13 @@ class Player {
   }
 
   /** Rebuilds the screen at `ms` from the nearest keyframe and the events after it. */
-  async seek(ms: number): Promise<void> {
+  seek(ms: number): Promise<void> {
+    // Seeks run one after another (dragging the timeline sends many); the last one wins.
+    this.#seeking = this.#seeking.then(() => this.#seek(ms));
+    return this.#seeking;
+  }
+
+  async #seek(ms: number): Promise<void> {
     const t0 = performance.now();
     const target = Math.max(0, Math.min(this.rec.duration_ms, Math.round(ms)));
     const frame = await this.index.frameAt(target);
@@ -176,6 +183,7 @@ class Player {
   }
 
   async settled(): Promise<void> {
+    await this.#seeking;
     await this.#writing;
   }
 
