@@ -147,10 +147,14 @@ export class AuditOutbox {
     return n === -1 ? rows : rows.slice(0, Math.max(1, n));
   }
 
-  /** A batch the auth service refuses as malformed is split so one bad event cannot block the rest. */
+  /**
+   * A batch the auth service refuses as malformed is split so one bad event cannot block the rest.
+   * Events it refuses one by one (a type nodes may not send) come back in `refused`: set aside too.
+   */
   async #send(rows: { seq: number; data: string }[]): Promise<void> {
+    let answer: { refused?: { uid: string; error: string }[] } | undefined;
     try {
-      await this.api.request("POST", "/v1/events", { events: rows.map((r) => JSON.parse(r.data)) });
+      answer = await this.api.request("POST", "/v1/events", { events: rows.map((r) => JSON.parse(r.data)) });
     } catch (e) {
       const malformed = e instanceof ApiError && (e.status === 400 || e.status === 413);
       if (!malformed) throw e;
@@ -159,12 +163,20 @@ export class AuditOutbox {
         await this.#send(rows.slice(0, half));
         return this.#send(rows.slice(half));
       }
-      this.log.error("auth service refused an audit event; set aside in outbox_refused", { seq: rows[0]!.seq, error: (e as Error).message, event: rows[0]!.data.slice(0, 512) });
-      try {
-        this.db.query("INSERT OR REPLACE INTO outbox_refused (seq, data, error) VALUES (?, ?, ?)").run(rows[0]!.seq, rows[0]!.data, (e as Error).message);
-      } catch (err) {
-        this.log.warn("could not keep a refused audit event in agent.db", { error: err as Error });
-      }
+      return this.#setAside(rows[0]!, (e as Error).message);
+    }
+    for (const r of Array.isArray(answer?.refused) ? answer.refused : []) {
+      const row = rows.find((x) => x.data.includes(`"uid":${JSON.stringify(r.uid)}`));
+      if (row) this.#setAside(row, String(r.error));
+    }
+  }
+
+  #setAside(row: { seq: number; data: string }, error: string): void {
+    this.log.error("auth service refused an audit event; set aside in outbox_refused", { seq: row.seq, error, event: row.data.slice(0, 512) });
+    try {
+      this.db.query("INSERT OR REPLACE INTO outbox_refused (seq, data, error) VALUES (?, ?, ?)").run(row.seq, row.data, error);
+    } catch (err) {
+      this.log.warn("could not keep a refused audit event in agent.db", { error: err as Error });
     }
   }
 

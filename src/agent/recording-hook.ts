@@ -16,14 +16,18 @@ function showsNotice(mode: RecordingNotice, s: SessionChannel): boolean {
   return mode === "always" || (mode === "interactive" && s.hasPty);
 }
 
-export function recordingHook(recorder: AgentRecorder, view: ClusterView, notice: RecordingNotice) {
-  return (_c: SshConnection, s: SessionChannel, subject: AccessSubject): RecordAnswer => {
+/** `refused` audits a session closed because it cannot be recorded (low disk, a failed recorder). */
+export function recordingHook(recorder: AgentRecorder, view: ClusterView, notice: RecordingNotice, refused: (c: SshConnection, reason: string) => void = () => {}) {
+  return (c: SshConnection, s: SessionChannel, subject: AccessSubject): RecordAnswer => {
     const pty = s.pty;
     const decision = recorder.begin(
       { sid: s.id, user: subject.user, login: subject.login, kind: s.kind, command: s.command, term: pty?.term, cols: pty?.cols, rows: pty?.rows },
       subject.roles, view.clusterConfig, (message) => s.terminate(message),
     );
-    if (decision.refusal) return { refusal: decision.refusal };
+    if (decision.refusal) {
+      refused(c, decision.refusal);
+      return { refusal: decision.refusal };
+    }
     if (!decision.recording) return {};
     return { tap: decision.recording, notice: showsNotice(notice, s) ? RECORDING_NOTICE : undefined };
   };

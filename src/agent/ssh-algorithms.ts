@@ -5,15 +5,14 @@ import { KexInit } from "ssh2/lib/protocol/kex.js";
 import type { Connection } from "ssh2";
 import { MLKEM768X25519_SHA256, selfTest } from "./kex-mlkem768x25519.ts";
 
-// Post-quantum hybrid first, then X25519. group16/18 (4096/8192-bit MODP, SHA-512) are
-// for FIPS-mode clients, which offer no X25519; every other client picks above them.
-// No NIST curves (ssh-audit: fail), no SHA-1, no group14 (2048-bit) or group exchange.
+// Post-quantum hybrid first, then X25519. No finite-field DH: under Bun, ssh2's
+// diffie-hellman-group16 costs 14 s and group18 3 minutes of event-loop time per
+// handshake (createDiffieHellmanGroup), which any unauthenticated client could ask for.
+// No NIST curves (ssh-audit: fail), no SHA-1, no group exchange.
 export const KEX = [
   "mlkem768x25519-sha256",
   "curve25519-sha256",
   "curve25519-sha256@libssh.org",
-  "diffie-hellman-group16-sha512",
-  "diffie-hellman-group18-sha512",
 ];
 
 // AES-GCM is what ssh2 does fastest here (OpenSSL's AES-NI via node:crypto). Bun's

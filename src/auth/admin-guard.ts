@@ -8,10 +8,11 @@ import type { Store } from "./store.ts";
 
 export type PendingChange = { put: Resource } | { delete: { kind: Resource["kind"]; name: string } };
 
-export function guardLastAdmin(store: Store, change: PendingChange): void {
+/** Call inside store.atomically holding tx.lock("admins"), so that the check and the write are one step. */
+export async function guardLastAdmin(store: Store, change: PendingChange): Promise<void> {
   if (!touchesAdmins(change)) return;
-  const roles = new Map(store.listResources("role").map((r) => [r.name, r] as [string, Role]));
-  const users = new Map(store.listResources("user").map((u) => [u.name, u] as [string, User]));
+  const roles = new Map((await store.listResources("role")).map((r) => [r.name, r] as [string, Role]));
+  const users = new Map((await store.listResources("user")).map((u) => [u.name, u] as [string, User]));
   if (!canAdminister(roles, users)) return; // already without an administrator: do not block repairs
   applyChange(change, roles, users);
   if (!canAdminister(roles, users)) {

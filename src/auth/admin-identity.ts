@@ -14,10 +14,10 @@ const ADMIN_TTL = (365 * 24 * 3600 * 1000) as Duration;
 const RENEW_BEFORE_MS = 30 * 24 * 3600 * 1000;
 
 /** Writes the identity when missing, or renews it when its certificate is near expiry or from another CA. */
-export function ensureAdminIdentity(path: string, svc: AuthService, authAddr: string, caCertPem: string): void {
+export async function ensureAdminIdentity(path: string, svc: AuthService, authAddr: string, caCertPem: string): Promise<void> {
   if (existsSync(path) && stillGood(path, svc)) return keepAddressCurrent(path, authAddr);
   const key = generateEd25519();
-  const cert = svc.signUserCert("admin", formatAuthorizedKey("ssh-ed25519", key.publicBlob, "admin"), ADMIN_TTL);
+  const cert = await svc.signUserCert("admin", formatAuthorizedKey("ssh-ed25519", key.publicBlob, "admin"), ADMIN_TTL);
   writeIdentity(path, {
     authServer: authAddr,
     caPin: caPinFromPem(caCertPem),

@@ -102,7 +102,9 @@ function authorizeCaller(caller: Caller, resource: ApiResource, verb: Verb, svc:
 function denyCaller(caller: Caller, refusal: ApiRefusal, svc: AuthService): never {
   const { resource, verb, reason, message } = refusal;
   if (caller.kind === "node") throw forbidden(`nodes may not perform action "${verb}" on "${resource}"`);
-  svc.audit({ event: "api.denied", code: "TAPI1W", user: caller.name, resource, verb, reason, ...(reason === "rules" ? {} : { message }) });
+  // The refusal does not wait for its audit event; a store too slow to take it is logged.
+  svc.audit({ event: "api.denied", code: "TAPI1W", user: caller.name, resource, verb, reason, ...(reason === "rules" ? {} : { message }) })
+    .catch((e) => svc.log.warn("audit event not stored", { event: "api.denied", error: e as Error }));
   throw forbidden(message);
 }
 

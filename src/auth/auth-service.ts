@@ -4,20 +4,21 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { LockIndex } from "../core/lock-index.ts";
 import { lockIsActive } from "../core/lock-match.ts";
 import { parseResource } from "../core/resources.ts";
-import type { Lock, Resource, ResourceKind } from "../core/resource-types.ts";
+import type { Lock, Resource, ResourceKind, Role } from "../core/resource-types.ts";
 import type { Duration } from "../core/duration.ts";
 import { parseAuthorizedKeyLine } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
 import { badRequest, conflict, forbidden, notFound, unauthorized } from "./http-error.ts";
 import type { SshCas } from "./ssh-cas.ts";
-import type { AuditEvent, NodeRecord, Store } from "./store.ts";
+import type { AuditEvent, Change, FeedSnapshot, NodeRecord, Store } from "./store.ts";
 import { guardLastAdmin, type PendingChange } from "./admin-guard.ts";
 import type { ApiRefusal } from "./api-refusal.ts";
 import { certificateRefusal, escalationRefusal, type Grantor } from "./escalation-guard.ts";
 import type { Verb } from "../core/resource-types.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
-import type { WatchHub } from "./watch-hub.ts";
+import type { FeedFollower, WatchHub } from "./watch-hub.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
+import type { NodeHealth } from "../core/node-health.ts";
 
 const HOST_CERT_TTL_MS = 365 * 24 * 3600 * 1000;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -35,9 +36,9 @@ export interface JoinRequest {
 
 export type NodeState = "online" | "offline" | "locked";
 
-export class AuthService {
+export class AuthService implements FeedFollower {
   hub?: WatchHub;
-  #locks?: LockIndex;
+  #locks = new LockIndex();
 
   constructor(
     readonly store: Store,
@@ -64,29 +65,35 @@ export class AuthService {
   }
 
   /** Validates an external-form resource and stores it; locks get their audit event. */
-  putResource(obj: unknown, actor: string, source = "request"): Resource {
+  putResource(obj: unknown, actor: string, source = "request"): Promise<Resource> {
     return this.putParsed(this.parse(obj, source), actor);
   }
 
-  putParsed(r: Resource, actor: string): Resource {
+  async putParsed(r: Resource, actor: string): Promise<Resource> {
     const stored = r.kind === "lock" ? { ...r, createdBy: actor, createdAt: this.now() } : r;
-    if (r.kind === "user") this.#requireRoles(r.roles);
-    guardLastAdmin(this.store, { put: stored });
-    const rev = this.store.putResource(stored);
-    if (stored.kind === "lock") this.#locks = undefined;
-    this.#publish(rev);
-    if (stored.kind === "lock") this.audit({ event: "lock.created", code: "TLK00I", user: actor, name: stored.name, target: stored.target, message: stored.message ?? "" });
+    const rev = await this.store.atomically(async (tx) => {
+      // Users and roles are checked and written under one lock: two replicas must not
+      // each remove "the other" last administrator.
+      if (stored.kind === "user" || stored.kind === "role") await tx.lock("admins");
+      if (stored.kind === "user") await requireRoles(tx, stored.roles);
+      await guardLastAdmin(tx, { put: stored });
+      return tx.putResource(stored);
+    });
+    await this.#published(rev);
+    if (stored.kind === "lock") await this.audit({ event: "lock.created", code: "TLK00I", user: actor, name: stored.name, target: stored.target, message: stored.message ?? "" });
     return stored;
   }
 
-  deleteResource(kind: ResourceKind, name: string, actor: string): void {
+  async deleteResource(kind: ResourceKind, name: string, actor: string): Promise<void> {
     if (kind === "cluster_config") throw badRequest("cluster_config cannot be deleted; create it again to change it");
-    guardLastAdmin(this.store, { delete: { kind, name } });
-    const rev = this.store.deleteResource(kind, name);
-    if (kind === "lock") this.#locks = undefined;
+    const rev = await this.store.atomically(async (tx) => {
+      if (kind === "user" || kind === "role") await tx.lock("admins");
+      await guardLastAdmin(tx, { delete: { kind, name } });
+      return tx.deleteResource(kind, name);
+    });
     if (rev === undefined) throw notFound(`${kind} ${JSON.stringify(name)} not found`);
-    this.#publish(rev);
-    if (kind === "lock") this.audit({ event: "lock.deleted", code: "TLK01I", user: actor, name });
+    await this.#published(rev);
+    if (kind === "lock") await this.audit({ event: "lock.deleted", code: "TLK01I", user: actor, name });
   }
 
   activeLocks(): Lock[] {
@@ -96,31 +103,41 @@ export class AuthService {
 
   /**
    * Every lock, indexed, kept in memory: API calls, heartbeats and node listings ask
-   * about locks all the time and must not decode the whole table each time. Every
-   * lock change goes through this service, which drops the index. (Several auth
-   * replicas on one database will need the change feed to drop it instead.)
+   * about locks all the time and must not decode the whole table each time. The index
+   * follows the change feed (applyChange), so a lock made through another replica
+   * sharing the database reaches it too.
    */
   locks(): LockIndex {
-    if (!this.#locks) {
-      this.#locks = new LockIndex();
-      for (const l of this.store.listResources("lock")) this.#locks.put(l);
-    }
     return this.#locks;
   }
 
-  createToken(ttl: Duration, reusable: boolean, actor: string): { token: string; expiresAt: Date } {
+  /** Loads the lock index from a feed snapshot of locks; the changes after it follow through applyChange. */
+  reset(snap: FeedSnapshot): void {
+    const index = new LockIndex();
+    for (const l of snap.resources) if (l.kind === "lock") index.put(l);
+    this.#locks = index;
+  }
+
+  /** A change read from the feed, in revision order (whichever replica made it). */
+  apply(c: Change): void {
+    if (c.kind !== "lock") return;
+    if (c.op === "delete") this.#locks.remove(c.name);
+    else if (c.resource) this.#locks.put(parseResource(c.resource, "feed", { now: new Date(0) }) as Lock);
+  }
+
+  async createToken(ttl: Duration, reusable: boolean, actor: string): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(24).toString("hex");
     const expiresAt = new Date(this.now().getTime() + ttl);
-    this.store.addToken({ hash: hashToken(token), expiresAt, reusable, createdBy: actor, createdAt: this.now() });
+    await this.store.addToken({ hash: hashToken(token), expiresAt, reusable, createdBy: actor, createdAt: this.now() });
     return { token, expiresAt };
   }
 
-  join(req: JoinRequest): { hostCert: string; node: NodeRecord } {
+  async join(req: JoinRequest): Promise<{ hostCert: string; node: NodeRecord }> {
     if (!UUID_RE.test(req.serverId)) throw badRequest("server_id must be a lowercase UUID");
-    const use = this.store.useToken(hashToken(req.token), this.now());
+    const use = await this.store.useToken(hashToken(req.token), this.now());
     if (!use.ok) throw unauthorized(`join token is ${use.reason === "unknown" ? "not valid" : use.reason === "used" ? "already used" : "expired"}`);
     this.#refuseLockedNode(req.serverId);
-    const existing = this.store.getNode(req.serverId);
+    const existing = await this.store.getNode(req.serverId);
     if (existing && existing.identityKey !== req.identityKey) {
       throw conflict(`server_id ${req.serverId} is already registered with another key; remove the node first`);
     }
@@ -129,24 +146,28 @@ export class AuthService {
       identityKey: req.identityKey, hostKey: req.hostKey, joinedAt: existing?.joinedAt ?? this.now(), lastSeen: this.now(), version: req.version,
     };
     const hostCert = this.#hostCert(node);
-    this.store.upsertNode(node);
-    this.audit({ event: "node.join", code: "TJ001I", server_id: node.serverId, hostname: node.hostname, addr: node.addr });
+    await this.store.upsertNode(node);
+    await this.audit({ event: "node.join", code: "TJ001I", server_id: node.serverId, hostname: node.hostname, addr: node.addr });
     this.log.info("node joined", { server_id: node.serverId, hostname: node.hostname });
     return { hostCert, node };
   }
 
-  heartbeat(serverId: string, fields: { addr?: string; labels?: Record<string, string>; version?: string }): void {
+  /** The last health report of each node (kept in memory: it is only as good as its age). */
+  readonly health = new Map<string, NodeHealth>();
+
+  async heartbeat(serverId: string, fields: { addr?: string; labels?: Record<string, string>; version?: string }, health?: NodeHealth): Promise<void> {
     this.#refuseLockedNode(serverId);
-    this.store.touchNode(serverId, this.now(), fields);
+    if (health) this.health.set(serverId, health);
+    await this.store.touchNode(serverId, this.now(), fields);
   }
 
   /** A fresh host certificate for a registered node's current host key. */
-  renewHostCert(serverId: string, hostKey: string): string {
+  async renewHostCert(serverId: string, hostKey: string): Promise<string> {
     this.#refuseLockedNode(serverId);
-    const node = this.store.getNode(serverId);
+    const node = await this.store.getNode(serverId);
     if (!node) throw notFound("node not registered");
     const updated = { ...node, hostKey };
-    this.store.upsertNode(updated);
+    await this.store.upsertNode(updated);
     return this.#hostCert(updated);
   }
 
@@ -155,8 +176,8 @@ export class AuthService {
     return this.now().getTime() - n.lastSeen.getTime() <= OFFLINE_AFTER_MS ? "online" : "offline";
   }
 
-  signUserCert(name: string, pubkeyLine: string, ttl: Duration): IssuedCert {
-    const user = this.store.getResource("user", name);
+  async signUserCert(name: string, pubkeyLine: string, ttl: Duration): Promise<IssuedCert> {
+    const user = await this.store.getResource("user", name);
     if (!user) throw notFound(`user ${JSON.stringify(name)} not found`);
     let key;
     try {
@@ -164,24 +185,17 @@ export class AuthService {
     } catch (e) {
       throw badRequest(`public key: ${(e as Error).message}`);
     }
-    const roles = this.#requireRoles(user.roles);
+    const roles = await requireRoles(this.store, user.roles);
     return issueUserCert(user, roles, key, ttl, this.cas.user, this.now());
   }
 
-  audit(fields: Omit<AuditEvent, "uid" | "time"> & { uid?: string; time?: string }): void {
-    this.store.appendEvent({ uid: randomUUID(), time: this.now().toISOString(), ...fields } as AuditEvent);
+  async audit(fields: Omit<AuditEvent, "uid" | "time"> & { uid?: string; time?: string }): Promise<void> {
+    await this.store.appendEvent({ uid: randomUUID(), time: this.now().toISOString(), ...fields } as AuditEvent);
   }
 
-  #publish(rev: number): void {
-    for (const change of this.store.changesSince(rev - 1) ?? []) if (change.rev === rev) this.hub?.publish(change);
-  }
-
-  #requireRoles(names: string[]) {
-    return names.map((n) => {
-      const role = this.store.getResource("role", n);
-      if (!role) throw badRequest(`role ${JSON.stringify(n)} does not exist`);
-      return role;
-    });
+  /** Our own write is in the lock index and on its way to the agents before we answer. */
+  async #published(rev: number): Promise<void> {
+    await this.hub?.syncTo(rev);
   }
 
   /** A lock whose target is this server UUID alone: the node is being unregistered. */
@@ -197,6 +211,16 @@ export class AuthService {
     const host = n.addr.replace(/^\[?(.*?)\]?:\d+$/, "$1");
     return issueHostCert(n.serverId, [n.hostname, host, "localhost", "127.0.0.1", "::1"], parseAuthorizedKeyLine(n.hostKey), this.cas.host, this.now(), HOST_CERT_TTL_MS);
   }
+}
+
+async function requireRoles(store: Store, names: string[]): Promise<Role[]> {
+  const roles: Role[] = [];
+  for (const n of names) {
+    const role = await store.getResource("role", n);
+    if (!role) throw badRequest(`role ${JSON.stringify(n)} does not exist`);
+    roles.push(role);
+  }
+  return roles;
 }
 
 export function hashToken(token: string): string {

@@ -18,37 +18,39 @@ export interface LeaseRef {
 export class SemaphoreService {
   constructor(private readonly store: Store, private readonly now: () => Date) {}
 
-  get ttl(): Duration {
-    return (this.store.getResource("cluster_config", "cluster_config") ?? DEFAULT_CLUSTER_CONFIG).sessionControlTimeout;
+  async ttl(): Promise<Duration> {
+    return ((await this.store.getResource("cluster_config", "cluster_config")) ?? DEFAULT_CLUSTER_CONFIG).sessionControlTimeout;
   }
 
-  acquire(node: string, ref: LeaseRef, max: number): { acquired: true; expires: Date } | { acquired: false; holders: number } {
+  async acquire(node: string, ref: LeaseRef, max: number): Promise<{ acquired: true; expires: Date; ttl: Duration } | { acquired: false; holders: number }> {
     checkKey(ref.key);
     checkHolder(node, ref.holder);
     if (!Number.isSafeInteger(max) || max < 1) throw badRequest("max: expected a positive integer");
     const now = this.now();
-    const res = this.store.semaphores.acquire({ ...ref, node, expiresAt: new Date(now.getTime() + this.ttl) }, max, now);
-    return res.ok ? { acquired: true, expires: res.lease.expiresAt } : { acquired: false, holders: res.holders };
+    const ttl = await this.ttl();
+    const res = await this.store.semaphores.acquire({ ...ref, node, expiresAt: new Date(now.getTime() + ttl) }, max, now);
+    return res.ok ? { acquired: true, expires: res.lease.expiresAt, ttl } : { acquired: false, holders: res.holders };
   }
 
-  renew(node: string, refs: LeaseRef[]): { renewed: string[]; expires: Date } {
+  async renew(node: string, refs: LeaseRef[]): Promise<{ renewed: string[]; expires: Date; ttl: Duration }> {
     if (refs.length > MAX_RENEW) throw badRequest(`leases: at most ${MAX_RENEW} at once`);
     for (const r of refs) {
       checkKey(r.key);
       checkHolder(node, r.holder);
     }
     const now = this.now();
-    const expires = new Date(now.getTime() + this.ttl);
-    return { renewed: this.store.semaphores.renew(node, refs, expires, now), expires };
+    const ttl = await this.ttl();
+    const expires = new Date(now.getTime() + ttl);
+    return { renewed: await this.store.semaphores.renew(node, refs, expires, now), expires, ttl };
   }
 
-  release(node: string, ref: LeaseRef): boolean {
+  release(node: string, ref: LeaseRef): Promise<boolean> {
     checkKey(ref.key);
     checkHolder(node, ref.holder);
     return this.store.semaphores.release(ref.key, ref.holder);
   }
 
-  list(key?: string): Lease[] {
+  list(key?: string): Promise<Lease[]> {
     return this.store.semaphores.list(this.now(), key);
   }
 }

@@ -1,6 +1,7 @@
 // Storage contract for the cluster's semaphores: leases on a key such as
 // `connection/alice`, each held by one connection on one node until it expires or is
-// released. Every method is atomic on its own; a PostgreSQL store must keep that.
+// released. Every method is atomic on its own, also between replicas
+// sharing one PostgreSQL (acquire counts and inserts under a per-key lock).
 
 export interface Lease {
   key: string;
@@ -18,13 +19,13 @@ export interface SemaphoreStore {
    * Takes a lease when fewer than `max` unexpired leases hold `key`. Acquiring a lease
    * the holder already has renews it (a retried request must not count twice).
    */
-  acquire(lease: Omit<Lease, "acquiredAt">, max: number, now: Date): AcquireResult;
+  acquire(lease: Omit<Lease, "acquiredAt">, max: number, now: Date): Promise<AcquireResult>;
   /** Extends the given leases of `node`; returns the holders that were still held. */
-  renew(node: string, leases: { key: string; holder: string }[], expiresAt: Date, now: Date): string[];
+  renew(node: string, leases: { key: string; holder: string }[], expiresAt: Date, now: Date): Promise<string[]>;
   /** Returns false when there was no such lease. */
-  release(key: string, holder: string): boolean;
+  release(key: string, holder: string): Promise<boolean>;
   /** Drops every lease a node holds (it restarted); returns how many. */
-  releaseNode(node: string): number;
+  releaseNode(node: string): Promise<number>;
   /** Unexpired leases, optionally of one key, ordered by key then acquisition. */
-  list(now: Date, key?: string): Lease[];
+  list(now: Date, key?: string): Promise<Lease[]>;
 }

@@ -36,19 +36,19 @@ export interface SessionQuery {
 
 export interface SessionInventory {
   /** A session channel started; keeps an end that arrived first or is already known. */
-  started(s: { id: string; node: string; user?: string; login?: string; kind?: string; start: Date; recorded?: boolean }): void;
-  ended(s: { id: string; node: string; user?: string; login?: string; end: Date }): void;
+  started(s: { id: string; node: string; user?: string; login?: string; kind?: string; start: Date; recorded?: boolean }): Promise<void>;
+  ended(s: { id: string; node: string; user?: string; login?: string; end: Date }): Promise<void>;
   /** A refused login or session channel, keyed by its event's uid. */
-  rejected(s: { id: string; node: string; user?: string; login?: string; time: Date; reason: string; reasonKind: string }): void;
+  rejected(s: { id: string; node: string; user?: string; login?: string; time: Date; reason: string; reasonKind: string }): Promise<void>;
   /** Notes why a session was closed (e.g. max_session_ttl); does not change its state. */
-  noteReason(id: string, reason: string): void;
+  noteReason(id: string, reason: string): Promise<void>;
   /** For the recorder: whether the session has a recording. */
-  setRecorded(id: string, recorded: boolean): void;
+  setRecorded(id: string, recorded: boolean): Promise<void>;
   /** The node restarted: its sessions still open are over. Returns how many. */
-  markNodeLost(node: string, at: Date, reason: string): number;
-  list(q: SessionQuery): SessionRecord[];
+  markNodeLost(node: string, at: Date, reason: string): Promise<number>;
+  list(q: SessionQuery): Promise<SessionRecord[]>;
   /** The node a session is known to run on (to refuse events about it from another node). */
   nodeOf(id: string): Promise<string | undefined>;
   /** Rows by stored state, and refusals by reason kind (for metrics). */
-  counts(): { states: Record<string, number>; rejections: Record<string, number> };
+  counts(): Promise<{ states: Record<string, number>; rejections: Record<string, number> }>;
 }

@@ -2,6 +2,7 @@
 // bookkeeping as JSON (a handful of entries per session).
 import type { Database } from "bun:sqlite";
 import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "../recording/recording-store.ts";
+import type { SqliteGate } from "./sqlite-gate.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS recordings (session_id TEXT PRIMARY KEY, server_id TEXT NOT NULL, user TEXT NOT NULL,
@@ -10,35 +11,49 @@ CREATE INDEX IF NOT EXISTS recordings_started ON recordings (started_at);
 `;
 
 export class SqliteRecordingStore implements RecordingStore {
-  constructor(private readonly db: Database) {
+  constructor(private readonly db: Database, private readonly gate: SqliteGate) {}
+
+  static migrate(db: Database): void {
     db.exec(SCHEMA);
   }
 
-  getRecording(sessionId: string): RecordingRecord | undefined {
-    const row = this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE session_id = ?").get(sessionId);
-    return row ? decode(row.data) : undefined;
+  getRecording(sessionId: string): Promise<RecordingRecord | undefined> {
+    return this.gate(() => {
+      const row = this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE session_id = ?").get(sessionId);
+      return row ? decode(row.data) : undefined;
+    });
   }
 
-  putRecording(r: RecordingRecord): void {
-    this.db.query("INSERT OR REPLACE INTO recordings (session_id, server_id, user, state, started_at, data) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(r.sessionId, r.serverId, r.user, r.state, r.startedAt.getTime(), JSON.stringify(r));
+  putRecording(r: RecordingRecord): Promise<void> {
+    return this.gate(() => {
+      this.db.query("INSERT OR REPLACE INTO recordings (session_id, server_id, user, state, started_at, data) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(r.sessionId, r.serverId, r.user, r.state, r.startedAt.getTime(), JSON.stringify(r));
+    });
   }
 
-  listRecordings(q: RecordingQuery): RecordingRecord[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.user) { where.push("user = ?"); args.push(q.user); }
-    if (q.serverId) { where.push("server_id = ?"); args.push(q.serverId); }
-    if (q.state) { where.push("state = ?"); args.push(q.state); }
-    const sql = `SELECT data FROM recordings ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ?`;
-    return this.db.query<{ data: string }, (string | number)[]>(sql).all(...args, q.limit).map((r) => decode(r.data));
+  listRecordings(q: RecordingQuery): Promise<RecordingRecord[]> {
+    return this.gate(() => {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (q.user) { where.push("user = ?"); args.push(q.user); }
+      if (q.serverId) { where.push("server_id = ?"); args.push(q.serverId); }
+      if (q.state) { where.push("state = ?"); args.push(q.state); }
+      const sql = `SELECT data FROM recordings ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ?`;
+      return this.db.query<{ data: string }, (string | number)[]>(sql).all(...args, q.limit).map((r) => decode(r.data));
+    });
   }
 
-  deleteRecording(sessionId: string): boolean {
-    return this.db.query("DELETE FROM recordings WHERE session_id = ?").run(sessionId).changes === 1;
+  deleteRecording(sessionId: string): Promise<boolean> {
+    return this.gate(() => {
+      return this.db.query("DELETE FROM recordings WHERE session_id = ?").run(sessionId).changes === 1;
+    });
   }
 
-  usage(since: Date): RecordingUsage {
+  usage(since: Date): Promise<RecordingUsage> {
+    return this.gate(() => this.#usage(since));
+  }
+
+  #usage(since: Date): RecordingUsage {
     // Sizes come from the bookkeeping rows (the bytes each upload received), never from the bucket.
     const size = "COALESCE(json_extract(data, '$.bytes'), 0)";
     const total = this.db.query<{ b: number; n: number }, []>(`SELECT COALESCE(SUM(${size}), 0) AS b, COUNT(*) AS n FROM recordings`).get()!;
@@ -53,11 +68,13 @@ export class SqliteRecordingStore implements RecordingStore {
     };
   }
 
-  openRecordings(serverId?: string): RecordingRecord[] {
-    const rows = serverId
-      ? this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE state = 'open' AND server_id = ?").all(serverId)
-      : this.db.query<{ data: string }, []>("SELECT data FROM recordings WHERE state = 'open'").all();
-    return rows.map((r) => decode(r.data));
+  openRecordings(serverId?: string): Promise<RecordingRecord[]> {
+    return this.gate(() => {
+      const rows = serverId
+        ? this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE state = 'open' AND server_id = ?").all(serverId)
+        : this.db.query<{ data: string }, []>("SELECT data FROM recordings WHERE state = 'open'").all();
+      return rows.map((r) => decode(r.data));
+    });
   }
 }
 

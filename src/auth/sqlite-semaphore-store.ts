@@ -2,6 +2,7 @@
 // swept as they are met, so a lease that was never released stops counting on time.
 import type { Database } from "bun:sqlite";
 import type { AcquireResult, Lease, SemaphoreStore } from "./semaphore-store.ts";
+import type { SqliteGate } from "./sqlite-gate.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS semaphore_leases (key TEXT NOT NULL, holder TEXT NOT NULL, node TEXT NOT NULL,
@@ -12,12 +13,14 @@ CREATE INDEX IF NOT EXISTS semaphore_leases_node ON semaphore_leases (node);
 interface Row { key: string; holder: string; node: string; acquired_at: number; expires_at: number }
 
 export class SqliteSemaphoreStore implements SemaphoreStore {
-  constructor(private readonly db: Database) {
+  constructor(private readonly db: Database, private readonly gate: SqliteGate) {}
+
+  static migrate(db: Database): void {
     db.exec(SCHEMA);
   }
 
-  acquire(lease: Omit<Lease, "acquiredAt">, max: number, now: Date): AcquireResult {
-    return this.db.transaction((): AcquireResult => {
+  acquire(lease: Omit<Lease, "acquiredAt">, max: number, now: Date): Promise<AcquireResult> {
+    return this.gate(this.db.transaction((): AcquireResult => {
       this.db.query("DELETE FROM semaphore_leases WHERE key = ? AND expires_at <= ?").run(lease.key, now.getTime());
       const mine = this.db.query<Row, [string, string]>("SELECT * FROM semaphore_leases WHERE key = ? AND holder = ?").get(lease.key, lease.holder);
       if (mine) {
@@ -29,29 +32,33 @@ export class SqliteSemaphoreStore implements SemaphoreStore {
       this.db.query("INSERT INTO semaphore_leases (key, holder, node, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?)")
         .run(lease.key, lease.holder, lease.node, now.getTime(), lease.expiresAt.getTime());
       return { ok: true, lease: { ...lease, acquiredAt: now } };
-    })();
+    }));
   }
 
-  renew(node: string, leases: { key: string; holder: string }[], expiresAt: Date, now: Date): string[] {
-    return this.db.transaction(() => {
+  renew(node: string, leases: { key: string; holder: string }[], expiresAt: Date, now: Date): Promise<string[]> {
+    return this.gate(this.db.transaction(() => {
       const update = this.db.query("UPDATE semaphore_leases SET expires_at = ? WHERE key = ? AND holder = ? AND node = ? AND expires_at > ?");
       const renewed: string[] = [];
       for (const l of leases) {
         if (update.run(expiresAt.getTime(), l.key, l.holder, node, now.getTime()).changes === 1) renewed.push(l.holder);
       }
       return renewed;
-    })();
+    }));
   }
 
-  release(key: string, holder: string): boolean {
-    return this.db.query("DELETE FROM semaphore_leases WHERE key = ? AND holder = ?").run(key, holder).changes === 1;
+  release(key: string, holder: string): Promise<boolean> {
+    return this.gate(() => this.db.query("DELETE FROM semaphore_leases WHERE key = ? AND holder = ?").run(key, holder).changes === 1);
   }
 
-  releaseNode(node: string): number {
-    return this.db.query("DELETE FROM semaphore_leases WHERE node = ?").run(node).changes;
+  releaseNode(node: string): Promise<number> {
+    return this.gate(() => this.db.query("DELETE FROM semaphore_leases WHERE node = ?").run(node).changes);
   }
 
-  list(now: Date, key?: string): Lease[] {
+  list(now: Date, key?: string): Promise<Lease[]> {
+    return this.gate(() => this.#list(now, key));
+  }
+
+  #list(now: Date, key?: string): Lease[] {
     this.db.query("DELETE FROM semaphore_leases WHERE expires_at <= ?").run(now.getTime());
     const rows = key === undefined
       ? this.db.query<Row, []>("SELECT * FROM semaphore_leases ORDER BY key, acquired_at").all()

@@ -1,6 +1,7 @@
 // SQLite implementation of the SessionInventory: one row per session channel or refusal.
 import type { Database } from "bun:sqlite";
 import type { SessionInventory, SessionQuery, SessionRecord, StoredSessionState } from "./session-inventory.ts";
+import type { SqliteGate } from "./sqlite-gate.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, state TEXT NOT NULL, node TEXT NOT NULL, user TEXT, login TEXT,
@@ -17,71 +18,89 @@ interface Row {
 }
 
 export class SqliteSessionInventory implements SessionInventory {
-  constructor(private readonly db: Database) {
+  constructor(private readonly db: Database, private readonly gate: SqliteGate) {}
+
+  static migrate(db: Database): void {
     db.exec(SCHEMA);
   }
 
-  started(s: Parameters<SessionInventory["started"]>[0]): void {
-    this.db.query(`INSERT INTO sessions (id, state, node, user, login, kind, start_at, recorded) VALUES (?, 'active', ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, start_at = excluded.start_at,
-        recorded = CASE WHEN ? IS NULL THEN recorded ELSE excluded.recorded END`)
-      .run(s.id, s.node, s.user ?? null, s.login ?? null, s.kind ?? null, s.start.getTime(), s.recorded ? 1 : 0, s.recorded === undefined ? null : 1);
+  started(s: Parameters<SessionInventory["started"]>[0]): Promise<void> {
+    return this.gate(() => {
+      this.db.query(`INSERT INTO sessions (id, state, node, user, login, kind, start_at, recorded) VALUES (?, 'active', ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, start_at = excluded.start_at,
+          recorded = CASE WHEN ? IS NULL THEN recorded ELSE excluded.recorded END`)
+        .run(s.id, s.node, s.user ?? null, s.login ?? null, s.kind ?? null, s.start.getTime(), s.recorded ? 1 : 0, s.recorded === undefined ? null : 1);
+    });
   }
 
-  ended(s: Parameters<SessionInventory["ended"]>[0]): void {
-    // A lost session whose end arrives after all (it was in the outbox) becomes completed.
-    this.db.query(`INSERT INTO sessions (id, state, node, user, login, start_at, end_at) VALUES (?, 'completed', ?, ?, ?, ?, ?)
-      ON CONFLICT (id) DO UPDATE SET state = 'completed', end_at = excluded.end_at,
-        reason = CASE WHEN state = 'lost' THEN NULL ELSE reason END`)
-      .run(s.id, s.node, s.user ?? null, s.login ?? null, s.end.getTime(), s.end.getTime());
+  ended(s: Parameters<SessionInventory["ended"]>[0]): Promise<void> {
+    return this.gate(() => {
+      // A lost session whose end arrives after all (it was in the outbox) becomes completed.
+      this.db.query(`INSERT INTO sessions (id, state, node, user, login, start_at, end_at) VALUES (?, 'completed', ?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET state = 'completed', end_at = excluded.end_at,
+          reason = CASE WHEN state = 'lost' THEN NULL ELSE reason END`)
+        .run(s.id, s.node, s.user ?? null, s.login ?? null, s.end.getTime(), s.end.getTime());
+    });
   }
 
-  rejected(s: Parameters<SessionInventory["rejected"]>[0]): void {
-    this.db.query(`INSERT OR IGNORE INTO sessions (id, state, node, user, login, start_at, reason, reason_kind)
-      VALUES (?, 'rejected', ?, ?, ?, ?, ?, ?)`)
-      .run(s.id, s.node, s.user ?? null, s.login ?? null, s.time.getTime(), s.reason, s.reasonKind);
+  rejected(s: Parameters<SessionInventory["rejected"]>[0]): Promise<void> {
+    return this.gate(() => {
+      this.db.query(`INSERT OR IGNORE INTO sessions (id, state, node, user, login, start_at, reason, reason_kind)
+        VALUES (?, 'rejected', ?, ?, ?, ?, ?, ?)`)
+        .run(s.id, s.node, s.user ?? null, s.login ?? null, s.time.getTime(), s.reason, s.reasonKind);
+    });
   }
 
-  noteReason(id: string, reason: string): void {
-    this.db.query("UPDATE sessions SET reason = ? WHERE id = ? AND state != 'rejected'").run(reason, id);
+  noteReason(id: string, reason: string): Promise<void> {
+    return this.gate(() => {
+      this.db.query("UPDATE sessions SET reason = ? WHERE id = ? AND state != 'rejected'").run(reason, id);
+    });
   }
 
-  setRecorded(id: string, recorded: boolean): void {
-    this.db.query("UPDATE sessions SET recorded = ? WHERE id = ?").run(recorded ? 1 : 0, id);
+  setRecorded(id: string, recorded: boolean): Promise<void> {
+    return this.gate(() => {
+      this.db.query("UPDATE sessions SET recorded = ? WHERE id = ?").run(recorded ? 1 : 0, id);
+    });
   }
 
-  markNodeLost(node: string, at: Date, reason: string): number {
-    return this.db.query("UPDATE sessions SET state = 'lost', end_at = ?, reason = ? WHERE node = ? AND state = 'active'")
-      .run(at.getTime(), reason, node).changes;
+  markNodeLost(node: string, at: Date, reason: string): Promise<number> {
+    return this.gate(() => {
+      return this.db.query("UPDATE sessions SET state = 'lost', end_at = ?, reason = ? WHERE node = ? AND state = 'active'")
+        .run(at.getTime(), reason, node).changes;
+    });
   }
 
-  async nodeOf(id: string): Promise<string | undefined> {
-    return this.db.query<{ node: string }, [string]>("SELECT node FROM sessions WHERE id = ?").get(id)?.node;
+  nodeOf(id: string): Promise<string | undefined> {
+    return this.gate(() => this.db.query<{ node: string }, [string]>("SELECT node FROM sessions WHERE id = ?").get(id)?.node);
   }
 
-  list(q: SessionQuery): SessionRecord[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.states?.length) { where.push(`state IN (${q.states.map(() => "?").join(", ")})`); args.push(...q.states); }
-    if (q.user) { where.push("user = ?"); args.push(q.user); }
-    if (q.node) { where.push("node = ?"); args.push(q.node); }
-    if (q.login) { where.push("login = ?"); args.push(q.login); }
-    if (q.since) { where.push("start_at >= ?"); args.push(q.since.getTime()); }
-    if (q.until) { where.push("start_at < ?"); args.push(q.until.getTime()); }
-    if (q.after) {
-      where.push("(start_at < ? OR (start_at = ? AND id > ?))");
-      args.push(q.after.start.getTime(), q.after.start.getTime(), q.after.id);
-    }
-    const sql = `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY start_at DESC, id LIMIT ?`;
-    return this.db.query<Row, (string | number)[]>(sql).all(...args, q.limit).map(toRecord);
+  list(q: SessionQuery): Promise<SessionRecord[]> {
+    return this.gate(() => {
+      const where: string[] = [];
+      const args: (string | number)[] = [];
+      if (q.states?.length) { where.push(`state IN (${q.states.map(() => "?").join(", ")})`); args.push(...q.states); }
+      if (q.user) { where.push("user = ?"); args.push(q.user); }
+      if (q.node) { where.push("node = ?"); args.push(q.node); }
+      if (q.login) { where.push("login = ?"); args.push(q.login); }
+      if (q.since) { where.push("start_at >= ?"); args.push(q.since.getTime()); }
+      if (q.until) { where.push("start_at < ?"); args.push(q.until.getTime()); }
+      if (q.after) {
+        where.push("(start_at < ? OR (start_at = ? AND id > ?))");
+        args.push(q.after.start.getTime(), q.after.start.getTime(), q.after.id);
+      }
+      const sql = `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY start_at DESC, id LIMIT ?`;
+      return this.db.query<Row, (string | number)[]>(sql).all(...args, q.limit).map(toRecord);
+    });
   }
 
-  counts(): { states: Record<string, number>; rejections: Record<string, number> } {
-    const states = this.db.query<{ k: string; n: number }, []>("SELECT state AS k, COUNT(*) AS n FROM sessions GROUP BY state").all();
-    const rejections = this.db.query<{ k: string; n: number }, []>(
-      "SELECT reason_kind AS k, COUNT(*) AS n FROM sessions WHERE state = 'rejected' GROUP BY reason_kind").all();
-    const obj = (rows: { k: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.k ?? "other", r.n]));
-    return { states: obj(states), rejections: obj(rejections) };
+  counts(): Promise<{ states: Record<string, number>; rejections: Record<string, number> }> {
+    return this.gate(() => {
+      const states = this.db.query<{ k: string; n: number }, []>("SELECT state AS k, COUNT(*) AS n FROM sessions GROUP BY state").all();
+      const rejections = this.db.query<{ k: string; n: number }, []>(
+        "SELECT reason_kind AS k, COUNT(*) AS n FROM sessions WHERE state = 'rejected' GROUP BY reason_kind").all();
+      const obj = (rows: { k: string; n: number }[]) => Object.fromEntries(rows.map((r) => [r.k ?? "other", r.n]));
+      return { states: obj(states), rejections: obj(rejections) };
+    });
   }
 }
 

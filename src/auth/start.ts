@@ -27,11 +27,19 @@ import { storageFromUrl } from "../recording/storage-from-url.ts";
 import { semaphoreRoutes } from "./routes/semaphore-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
 import { addSessionControlMetrics } from "./session-control-metrics.ts";
-import { SqliteStore } from "./sqlite-store.ts";
+import { openStore, redactUrl } from "./open-store.ts";
+import { syncClusterSecrets } from "./cluster-secrets.ts";
+import type { Store } from "./store.ts";
+import { randomUUID } from "node:crypto";
 import { loadOrCreateSshCas } from "./ssh-cas.ts";
 import { loadOrCreateTls } from "./tls-ca.ts";
 import { TOKEN_WINDOW_MS } from "../core/request-token.ts";
 import { WatchHub, type WatchSocketData } from "./watch-hub.ts";
+
+const FEED_POLL_MS = 2_000;
+const REPLICA_HEARTBEAT_MS = 5_000;
+/** A replica not seen for this long is gone (killed without removing its row). */
+const REPLICA_LIVE_MS = 15_000;
 
 export interface RunningAuth {
   svc: AuthService;
@@ -39,6 +47,8 @@ export interface RunningAuth {
   caPin: string;
   caCertPem: string;
   adminIdentityPath: string;
+  /** The diagnostics listener's port, when diag_addr is set (port 0 there picks a free one). */
+  diagPort?: number;
   stop(): Promise<void>;
 }
 
@@ -65,7 +75,9 @@ export interface AddonContext {
 
 export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.logLevel, { component: "auth" }), addons: AuthAddon[] = []): Promise<RunningAuth & { addonUrls: string[] }> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const store = new SqliteStore(join(cfg.dataDir, "auth.db"));
+  const store = await openStore(cfg);
+  const replica = await joinReplicas(store, cfg, log);
+  await syncClusterSecrets(store, cfg.dataDir, cfg.clusterName, log);
   const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : []), ...(cfg.web ? [cfg.web.listen.host] : [])]);
   const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
   const caPin = caPinFromPem(tls.caCertPem);
@@ -73,13 +85,20 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
   const metrics = new Metrics();
-  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage.");
+  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage (leaked) and later removed by the sweep.");
   const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }));
-  const sweeper = setInterval(() => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error })), 10 * 60_000);
-  seed(svc);
-  const hub = new WatchHub(store, () => [cas.user.publicLine], log);
+  const sweep = () => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error }));
+  const sweeper = setInterval(sweep, 10 * 60_000);
+  // Once at start too: what a crash or an outage left behind is found without waiting.
+  sweep();
+  await seed(svc);
+  const hub = new WatchHub(store, () => [cas.user.publicLine], log, svc);
+  await hub.start();
   svc.hub = hub;
-  authMetrics(metrics, svc, hub);
+  // Another replica's writes: NOTIFY wakes the hub at once; the poll covers a missed wake-up.
+  const stopListening = await store.onFeedWrite(() => void hub.sync().catch((e) => log.warn("change feed read failed", { error: e as Error })));
+  const feedPoll = setInterval(() => void hub.sync().catch(() => {}), FEED_POLL_MS);
+  const refreshMetrics = authMetrics(metrics, svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest), ...addons.flatMap((a) => a.routes())];
   const authDeps = { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() };
   const api = createApi(routes, svc, authDeps, log);
@@ -90,7 +109,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
     tls: { cert: tls.serverCertPem, key: tls.serverKeyPem },
     fetch: api,
     websocket: {
-      open: (ws) => hub.add(ws),
+      open: (ws) => void hub.add(ws),
       close: (ws) => hub.remove(ws),
       message: () => {},
       idleTimeout: 60,
@@ -100,7 +119,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const port = server.port ?? cfg.listen.port;
   const authAddr = cfg.publicAddr ?? formatHostPort({ host: cfg.listen.host === "0.0.0.0" ? "127.0.0.1" : cfg.listen.host, port });
   const adminIdentityPath = join(cfg.dataDir, "admin.identity");
-  ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
+  await ensureAdminIdentity(adminIdentityPath, svc, authAddr, tls.caCertPem);
   const started: { url?: string; stop(): Promise<void> }[] = [];
   for (const a of addons) {
     started.push(await a.start({
@@ -109,39 +128,77 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
       person: (name) => personCaller(name, authDeps, new Date()),
     }));
   }
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: () => metrics.render() }) : undefined;
-  log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir });
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: async () => { await refreshMetrics(); return metrics.render(); } }) : undefined;
+  log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir, store: redactUrl(cfg.store.url) });
   return {
-    svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath, addonUrls: started.flatMap((a) => (a.url ? [a.url] : [])),
+    svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath, diagPort: diag?.port, addonUrls: started.flatMap((a) => (a.url ? [a.url] : [])),
     async stop() {
       for (const a of started) await a.stop();
       clearInterval(sweeper);
+      clearInterval(feedPoll);
+      await stopListening().catch(() => {});
+      await replica.stop();
       hub.close();
       server.stop(true);
       diag?.stop(true);
-      store.close();
+      await store.close();
     },
   };
 }
 
 /** First start: built-in roles, default cluster_config and the admin user. Later starts leave edits alone. */
-function seed(svc: AuthService): void {
-  for (const role of builtinRoles()) if (!svc.store.getResource("role", role.name)) svc.store.putResource(role);
-  if (!svc.store.getResource("cluster_config", "cluster_config")) svc.store.putResource(DEFAULT_CLUSTER_CONFIG);
-  if (!svc.store.getResource("user", "admin")) svc.store.putResource({ kind: "user", name: "admin", roles: ["admin"] });
+async function seed(svc: AuthService): Promise<void> {
+  // Under a lock: replicas starting together seed once.
+  await svc.store.atomically(async (s) => {
+    await s.lock("admins");
+    for (const role of builtinRoles()) if (!(await s.getResource("role", role.name))) await s.putResource(role);
+    if (!(await s.getResource("cluster_config", "cluster_config"))) await s.putResource(DEFAULT_CLUSTER_CONFIG);
+    if (!(await s.getResource("user", "admin"))) await s.putResource({ kind: "user", name: "admin", roles: ["admin"] });
+  });
 }
 
-function authMetrics(m: Metrics, svc: AuthService, hub: WatchHub): Metrics {
+/**
+ * Registers this replica (and keeps its row fresh). With recordings in a file:// directory
+ * that is not marked shared, a second live replica would keep half of every recording
+ * where the others cannot read it: refused at start.
+ */
+async function joinReplicas(store: Store, cfg: AuthConfig, log: Logger): Promise<{ id: string; stop(): Promise<void> }> {
+  const id = randomUUID();
+  const addr = cfg.publicAddr ?? formatHostPort(cfg.listen);
+  const others = (await store.liveReplicas(new Date(Date.now() - REPLICA_LIVE_MS))).filter((r) => r.id !== id);
+  if (others.length && cfg.recordings.storage.startsWith("file://") && !cfg.recordings.shared) {
+    await store.close();
+    throw new Error(`refusing to start: another auth replica (${others[0]!.addr}) uses this store, and recordings.storage is ` +
+      `${cfg.recordings.storage}, a directory on this machine the other replicas cannot read; use s3:// storage, ` +
+      "or a directory every replica mounts and set [recordings] shared = true");
+  }
+  await store.heartbeatReplica(id, addr, new Date());
+  const timer = setInterval(() => void store.heartbeatReplica(id, addr, new Date()).catch((e) => log.warn("replica heartbeat failed", { error: e as Error })), REPLICA_HEARTBEAT_MS);
+  return {
+    id,
+    async stop() {
+      clearInterval(timer);
+      await store.removeReplica(id).catch(() => {});
+    },
+  };
+}
+
+/** Registers the gauges on `m`; returns the refresh that reads the store's figures before each scrape. */
+function authMetrics(m: Metrics, svc: AuthService, hub: WatchHub): () => Promise<void> {
+  let nodes = { online: 0, offline: 0, locked: 0 };
+  let revision = 0;
   m.gauge("hostward_auth_watchers", "Agents connected to the change feed.", () => hub.size);
-  m.gauge("hostward_auth_nodes", "Registered nodes by state.", () => {
-    const counts = { online: 0, offline: 0, locked: 0 };
-    for (const n of svc.store.listNodes()) counts[svc.nodeState(n)]++;
-    return Object.entries(counts).map(([state, n]) => [{ state }, n]);
-  });
+  m.gauge("hostward_auth_nodes", "Registered nodes by state.", () => Object.entries(nodes).map(([state, n]) => [{ state }, n]));
   m.gauge("hostward_auth_locks", "Locks in force.", () => svc.activeLocks().length);
-  m.gauge("hostward_auth_revision", "Current change-feed revision.", () => svc.store.revision());
-  addSessionControlMetrics(m, svc);
-  return m;
+  m.gauge("hostward_auth_revision", "Current change-feed revision.", () => revision);
+  const refreshSessionControl = addSessionControlMetrics(m, svc);
+  return async () => {
+    const counts = { online: 0, offline: 0, locked: 0 };
+    for (const n of await svc.store.listNodes()) counts[svc.nodeState(n)]++;
+    nodes = counts;
+    revision = await svc.store.revision();
+    await refreshSessionControl();
+  };
 }
 
 /** Bun's bind error does not say which address; the operator needs to know. */

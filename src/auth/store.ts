@@ -1,5 +1,5 @@
-// The auth service's storage contract. SQLite implements it today; PostgreSQL is
-// the planned second implementation, and both must pass test/store/store-suite.ts.
+// The auth service's storage contract, asynchronous so that a networked database can
+// implement it. SQLite and PostgreSQL implement it; both pass test/store/store-suite.ts.
 import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
@@ -57,38 +57,59 @@ export interface EventQuery {
   before?: number;
 }
 
+/** A running auth service sharing this store. */
+export interface ReplicaRecord {
+  id: string;
+  addr: string;
+  startedAt: Date;
+  seenAt: Date;
+}
+
+/** A consistent view of the feed's resources at one revision (what a new watcher starts from). */
+export interface FeedSnapshot {
+  rev: number;
+  hash: string;
+  resources: Resource[];
+}
+
 export interface Store {
   semaphores: SemaphoreStore;
   sessions: SessionInventory;
   recordings: RecordingStore;
 
   /** Creates or replaces a resource; returns the new revision. */
-  putResource(r: Resource): number;
-  getResource<K extends ResourceKind>(kind: K, name: string): Extract<Resource, { kind: K }> | undefined;
-  listResources<K extends ResourceKind>(kind: K): Extract<Resource, { kind: K }>[];
+  putResource(r: Resource): Promise<number>;
+  getResource<K extends ResourceKind>(kind: K, name: string): Promise<Extract<Resource, { kind: K }> | undefined>;
+  listResources<K extends ResourceKind>(kind: K): Promise<Extract<Resource, { kind: K }>[]>;
   /** Returns the new revision, or undefined when there was nothing to delete. */
-  deleteResource(kind: ResourceKind, name: string): number | undefined;
-  revision(): number;
-  /** Changes after `rev`, or undefined when they are no longer kept (the caller sends a snapshot). */
-  changesSince(rev: number): Change[] | undefined;
+  deleteResource(kind: ResourceKind, name: string): Promise<number | undefined>;
+  revision(): Promise<number>;
+  /**
+   * Changes after `rev` in revision order, without gaps: a reader never sees revision
+   * N+1 before N. Undefined when they are no longer kept (the caller sends a snapshot).
+   */
+  changesSince(rev: number): Promise<Change[] | undefined>;
   /**
    * The history hash at `rev` ("" at revision 0), or undefined when that revision is no
    * longer kept. A restored or diverged store answers differently for the same revision.
    */
-  historyHash(rev: number): string | undefined;
+  historyHash(rev: number): Promise<string | undefined>;
+  /** The resources of `kinds`, the revision they are at and its history hash, read as one snapshot. */
+  feedSnapshot(kinds: readonly ResourceKind[]): Promise<FeedSnapshot>;
 
-  addToken(t: TokenRecord): void;
-  useToken(hash: string, now: Date): TokenUse;
-  listTokens(now: Date): TokenRecord[];
+  addToken(t: TokenRecord): Promise<void>;
+  /** Single use holds under concurrent redemption: exactly one caller gets ok. */
+  useToken(hash: string, now: Date): Promise<TokenUse>;
+  listTokens(now: Date): Promise<TokenRecord[]>;
 
-  upsertNode(n: NodeRecord): void;
-  getNode(serverId: string): NodeRecord | undefined;
-  listNodes(): NodeRecord[];
-  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): void;
+  upsertNode(n: NodeRecord): Promise<void>;
+  getNode(serverId: string): Promise<NodeRecord | undefined>;
+  listNodes(): Promise<NodeRecord[]>;
+  touchNode(serverId: string, at: Date, fields: { addr?: string; labels?: Record<string, string> }): Promise<void>;
 
   /** Idempotent by uid: returns false when the event was already stored. */
-  appendEvent(e: AuditEvent): boolean;
-  listEvents(q: EventQuery): (AuditEvent & { seq: number })[];
+  appendEvent(e: AuditEvent): Promise<boolean>;
+  listEvents(q: EventQuery): Promise<(AuditEvent & { seq: number })[]>;
 
   /**
    * Records a request token's nonce as used until `expiresAt`; resolves false when it
@@ -96,8 +117,39 @@ export interface Store {
    */
   useNonce(nonce: string, expiresAt: Date, now: Date): Promise<boolean>;
 
-  /** Runs fn as one transaction: all of its writes (across every part of the store) or none. */
-  atomically<T>(fn: () => T): T;
+  /**
+   * The CA keys and certificates every replica shares (file name under the data dir →
+   * contents), or undefined before the first replica offered its own.
+   */
+  clusterSecrets(): Promise<Record<string, string> | undefined>;
+  /** Stores `secrets` unless some are stored already; returns what is stored (the first offer wins). */
+  offerClusterSecrets(secrets: Record<string, string>): Promise<Record<string, string>>;
 
-  close(): void;
+  /** Records that replica `id` (listening at `addr`) is alive at `now`. */
+  heartbeatReplica(id: string, addr: string, now: Date): Promise<void>;
+  /** Replicas seen since `since`, newest first. */
+  liveReplicas(since: Date): Promise<ReplicaRecord[]>;
+  /** This replica is stopping: forget it. */
+  removeReplica(id: string): Promise<void>;
+
+  /**
+   * Calls `wake` whenever another writer may have appended to the change feed (and once
+   * after each reconnect); returns the function that stops it. The changes table stays
+   * the truth: a wake-up only says "read it now".
+   */
+  onFeedWrite(wake: () => void): Promise<() => Promise<void>>;
+
+  /**
+   * Runs fn as one transaction on `tx` (a view of this store): all of its writes, across
+   * every part of the store, or none. Inside fn use only `tx`, never this store (SQLite
+   * would wait for itself). A nested call joins the outer transaction.
+   */
+  atomically<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /**
+   * Inside atomically: holds the named exclusive lock until the transaction ends, so
+   * check-then-write sequences (the last-admin guard) do not race between replicas.
+   */
+  lock(name: string): Promise<void>;
+
+  close(): Promise<void>;
 }

@@ -1,8 +1,10 @@
 // Fans every change of the store out to the agents' WebSockets (the change feed).
-// A new watcher gets the changes since its revision, or a snapshot, before any push.
+// The hub follows the store's changes table, so a change made through any replica
+// sharing the database reaches this replica's agents; a new watcher gets the changes
+// since its revision, or a snapshot, and then every later change exactly once.
 import type { ServerWebSocket } from "bun";
 import { toExternal } from "../core/resources.ts";
-import type { Change, Store } from "./store.ts";
+import type { Change, FeedSnapshot, Store } from "./store.ts";
 import type { Logger } from "../platform/logger.ts";
 
 export interface WatchSocketData {
@@ -17,52 +19,139 @@ export type FeedMessage =
   | { type: "changes"; rev: number; hash: string; changes: Change[]; userCaKeys: string[] }
   | { type: "change"; change: Change };
 
-export class WatchHub {
-  readonly #sockets = new Set<ServerWebSocket<WatchSocketData>>();
+const FEED_KINDS = ["cluster_config", "role", "user", "lock"] as const;
 
-  constructor(private readonly store: Store, private readonly userCaKeys: () => string[], private readonly log: Logger) {}
+interface Watcher {
+  ws: ServerWebSocket<WatchSocketData>;
+  /** Changes published while its catch-up was being read; undefined once it is live. */
+  pending?: Change[];
+}
+
+export interface FeedFollower {
+  /** The feed restarted from a snapshot (changes were trimmed): reload whatever follows it. */
+  reset(locks: FeedSnapshot): void;
+  apply(c: Change): void;
+}
+
+export class WatchHub {
+  readonly #watchers = new Map<ServerWebSocket<WatchSocketData>, Watcher>();
+  /** The last revision published to the watchers (read from the store, in order). */
+  #rev = 0;
+  #syncing?: Promise<void>;
+  #again = false;
+
+  constructor(private readonly store: Store, private readonly userCaKeys: () => string[], private readonly log: Logger,
+    private readonly follower?: FeedFollower) {}
 
   get size(): number {
-    return this.#sockets.size;
+    return this.#watchers.size;
   }
 
-  /** Called synchronously from `open`, so no change can slip between catch-up and push. */
-  add(ws: ServerWebSocket<WatchSocketData>): void {
-    ws.send(JSON.stringify(this.#catchUp(ws.data)));
-    this.#sockets.add(ws);
+  get revision(): number {
+    return this.#rev;
+  }
+
+  /** Starts following the store at its current revision, loading the follower at the same one. */
+  async start(): Promise<void> {
+    const snap = await this.store.feedSnapshot(["lock"]);
+    this.follower?.reset(snap);
+    this.#rev = snap.rev;
+  }
+
+  /**
+   * Registers the socket before reading its catch-up: every change published from then
+   * on is held for it, so nothing slips between catch-up and push, whatever the awaits.
+   */
+  async add(ws: ServerWebSocket<WatchSocketData>): Promise<void> {
+    const w: Watcher = { ws, pending: [] };
+    this.#watchers.set(ws, w);
     this.log.debug("watcher connected", { server_id: ws.data.serverId, since: ws.data.since });
+    try {
+      const first = await this.#catchUp(ws.data);
+      if (!this.#watchers.has(ws)) return;
+      ws.send(JSON.stringify(first));
+      // Everything the hub published before registration was committed before the catch-up read it.
+      for (const change of w.pending ?? []) if (change.rev > first.rev) ws.send(changeMessage(change));
+      w.pending = undefined;
+    } catch (e) {
+      this.log.warn("change feed catch-up failed; closing the watcher", { server_id: ws.data.serverId, error: e as Error });
+      this.#watchers.delete(ws);
+      ws.close(1011, "store unavailable");
+    }
   }
 
   remove(ws: ServerWebSocket<WatchSocketData>): void {
-    this.#sockets.delete(ws);
+    this.#watchers.delete(ws);
   }
 
-  publish(change: Change): void {
-    const msg = JSON.stringify({ type: "change", change } satisfies FeedMessage);
-    for (const ws of this.#sockets) ws.send(msg);
+  /** Reads and publishes the changes committed since the last one published (any replica's). */
+  sync(): Promise<void> {
+    if (this.#syncing) {
+      this.#again = true;
+      return this.#syncing;
+    }
+    this.#syncing = this.#drain().finally(() => (this.#syncing = undefined));
+    return this.#syncing;
+  }
+
+  /**
+   * Returns once revision `rev` (our own committed write) has been published: a drain
+   * already running reads again after it, so one sync is enough.
+   */
+  async syncTo(rev: number): Promise<void> {
+    if (this.#rev < rev) await this.sync();
   }
 
   /** Closes the feeds of one node (it was deleted) or of all (shutdown). */
   close(serverId?: string): void {
-    for (const ws of this.#sockets) if (serverId === undefined || ws.data.serverId === serverId) ws.close(1000, "closing");
+    for (const { ws } of this.#watchers.values()) if (serverId === undefined || ws.data.serverId === serverId) ws.close(1000, "closing");
+  }
+
+  async #drain(): Promise<void> {
+    do {
+      this.#again = false;
+      const changes = await this.store.changesSince(this.#rev);
+      if (!changes) {
+        // Fell behind what the store keeps: reload, and make every agent start over from a snapshot.
+        this.log.warn("change feed fell behind the kept history; watchers will resynchronise", { rev: this.#rev });
+        await this.start();
+        for (const { ws } of this.#watchers.values()) ws.close(1012, "feed restarted");
+        continue;
+      }
+      for (const change of changes) this.#publish(change);
+    } while (this.#again);
+  }
+
+  #publish(change: Change): void {
+    if (change.rev <= this.#rev) return;
+    this.#rev = change.rev;
+    this.follower?.apply(change);
+    const msg = changeMessage(change);
+    for (const w of this.#watchers.values()) {
+      if (w.pending) w.pending.push(change);
+      else w.ws.send(msg);
+    }
   }
 
   /**
    * Changes since the agent's revision only when its history hash there is ours: a
    * bare revision from a restored or diverged store would name other changes.
    */
-  #catchUp({ serverId, since, hash }: WatchSocketData): FeedMessage {
-    const rev = this.store.revision();
-    const head = this.store.historyHash(rev) ?? "";
-    const ours = since > 0 ? this.store.historyHash(since) : undefined;
-    const changes = ours !== undefined && ours === hash ? this.store.changesSince(since) : undefined;
-    if (changes) return { type: "changes", rev, hash: head, changes, userCaKeys: this.userCaKeys() };
-    if (since > 0) this.log.info("watcher resumes from a revision we cannot vouch for; sending a snapshot", { server_id: serverId, since, rev, reason: historyMismatch(since, rev, ours, hash) });
-    const resources = (["cluster_config", "role", "user", "lock"] as const)
-      .flatMap((kind) => this.store.listResources(kind))
-      .map(toExternal);
-    return { type: "snapshot", rev, hash: head, resources, userCaKeys: this.userCaKeys() };
+  async #catchUp({ serverId, since, hash }: WatchSocketData): Promise<FeedMessage & { rev: number }> {
+    const ours = since > 0 ? await this.store.historyHash(since) : undefined;
+    const changes = ours !== undefined && ours === hash ? await this.store.changesSince(since) : undefined;
+    if (changes && ours !== undefined) {
+      const last = changes.at(-1);
+      return { type: "changes", rev: last?.rev ?? since, hash: last?.hash ?? ours, changes, userCaKeys: this.userCaKeys() };
+    }
+    const snap = await this.store.feedSnapshot(FEED_KINDS);
+    if (since > 0) this.log.info("watcher resumes from a revision we cannot vouch for; sending a snapshot", { server_id: serverId, since, rev: snap.rev, reason: historyMismatch(since, snap.rev, ours, hash) });
+    return { type: "snapshot", rev: snap.rev, hash: snap.hash, resources: snap.resources.map(toExternal), userCaKeys: this.userCaKeys() };
   }
+}
+
+function changeMessage(change: Change): string {
+  return JSON.stringify({ type: "change", change } satisfies FeedMessage);
 }
 
 function historyMismatch(since: number, rev: number, ours: string | undefined, theirs: string | undefined): string {

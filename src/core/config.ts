@@ -23,8 +23,10 @@ export interface AuthConfig {
   clusterName: string;
   diagAddr?: HostPort;
   logLevel: LogLevel;
-  recordings: { storage: string };
+  recordings: { storage: string; shared: boolean };
   publicAddr?: string;
+  /** sqlite://<absolute path> or postgres://…; pool: connections per replica (PostgreSQL). */
+  store: { url: string; pool: number };
   /** The web console's own listener; absent = no console. */
   web?: WebConfig;
 }
@@ -51,7 +53,7 @@ export interface AgentConfig {
   recording: { notice: RecordingNotice; minFree: number; syncTimeout: Duration; recordStdin: boolean };
 }
 
-const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr", "web"];
+const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr", "web", "store"];
 const _AGENT_KEYS = ["data_dir", "auth_server", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
 const _PIN = /^sha256:[0-9a-f]{64}$/;
 
@@ -65,13 +67,15 @@ export function parseAuthConfig(obj: unknown, file: string): AuthConfig {
   const dataDir = _path(r, "data_dir") ?? "/var/lib/hostward/auth";
   const clusterName = r.string("cluster_name") ?? "hostward";
   if (!isValidName("role", clusterName)) r.fail("cluster_name", `must be a simple name, got ${describe(clusterName)}`);
-  const rec = r.table("recordings", ["storage"]);
+  const rec = r.table("recordings", ["storage", "shared"]);
+  const store = r.table("store", ["url", "pool"]);
   const cfg: AuthConfig = {
     dataDir,
     listen: _addr(r, "listen", AUTH_PORT) ?? { host: "0.0.0.0", port: AUTH_PORT },
     clusterName,
     logLevel: r.oneOf("log_level", LOG_LEVELS) ?? "info",
-    recordings: { storage: (rec && _storage(rec)) ?? `file://${dataDir.replace(/\/+$/, "")}/recordings` },
+    recordings: { storage: (rec && _storage(rec)) ?? `file://${dataDir.replace(/\/+$/, "")}/recordings`, shared: rec?.bool("shared") ?? false },
+    store: { url: (store && _storeUrl(store)) ?? `sqlite://${dataDir.replace(/\/+$/, "")}/auth.db`, pool: (store && _pool(store)) ?? 10 },
   };
   const diag = _addr(r, "diag_addr");
   if (diag) cfg.diagAddr = diag;
@@ -182,6 +186,21 @@ function _byteSize(r: TableReader, k: string): number | undefined {
   } catch (e) {
     r.fail(k, (e as Error).message);
   }
+}
+
+function _storeUrl(r: TableReader): string | undefined {
+  const v = r.string("url");
+  if (v === undefined) return undefined;
+  if (!/^sqlite:\/\/\/./.test(v) && !/^postgres(ql)?:\/\/[^/?#]+\/[^/?#]+(\?.*)?$/.test(v)) {
+    r.fail("url", `must be sqlite:///ABSOLUTE/PATH or postgres://USER@HOST:PORT/DATABASE?sslmode=…, got ${describe(v.replace(/:[^:@/]*@/, ":***@"))}`);
+  }
+  return v;
+}
+
+function _pool(r: TableReader): number | undefined {
+  const v = r.positiveInt("pool");
+  if (v !== undefined && v > 1000) r.fail("pool", `must be at most 1000, got ${v}`);
+  return v;
 }
 
 function _storage(r: TableReader): string | undefined {

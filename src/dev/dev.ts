@@ -33,10 +33,10 @@ export async function runDev(args: string[]): Promise<void> {
   const login = currentOsUser()?.name;
   if (!login) throw new Error("cannot find the current OS user in the passwd database");
   const svc = auth.svc;
-  svc.putResource({ kind: "role", name: DEV_ROLE, allow: { logins: [login] } }, "dev");
-  if (!svc.store.getResource("user", login)) svc.putResource({ kind: "user", name: login, roles: [DEV_ROLE] }, "dev");
+  await svc.putResource({ kind: "role", name: DEV_ROLE, allow: { logins: [login] } }, "dev");
+  if (!(await svc.store.getResource("user", login))) await svc.putResource({ kind: "user", name: login, roles: [DEV_ROLE] }, "dev");
   const joined = existsSync(join(dir, "agent", "identity"));
-  const token = joined ? undefined : svc.createToken(ms(10 * 60_000), false, "dev").token;
+  const token = joined ? undefined : (await svc.createToken(ms(10 * 60_000), false, "dev")).token;
   const agent = await startAgent(parseAgentConfig({
     data_dir: join(dir, "agent"),
     auth_server: `127.0.0.1:${auth.port}`,
@@ -47,14 +47,14 @@ export async function runDev(args: string[]): Promise<void> {
   }, "dev"), log.child({ component: "agent" }));
   const keyPath = join(dir, "id_ed25519");
   const pub = userKey(keyPath, login);
-  writeFileAtomic(`${keyPath}-cert.pub`, svc.signUserCert(login, pub, CERT_TTL).line + "\n", 0o644);
+  writeFileAtomic(`${keyPath}-cert.pub`, (await svc.signUserCert(login, pub, CERT_TTL)).line + "\n", 0o644);
   writeFileAtomic(join(dir, "known_hosts"), `@cert-authority * ${svc.cas.host.publicLine}\n`, 0o644);
   writeFileAtomic(join(dir, "ssh_config"), devSshConfig({ dir, port: agent.sshPort, login }), 0o644);
   const shown = isAbsolute(opts.dir) ? opts.dir : relative(process.cwd(), dir) || ".";
   console.log(`hostward dev cluster is up: auth 127.0.0.1:${auth.port}, node ${agent.serverId} on 127.0.0.1:${agent.sshPort}`);
   const identity = dir === resolve(".hostward") ? "" : ` --identity ${shown}/admin.identity`;
   console.log(`ctl acts as the cluster's admin: ${ctlCommand()}${identity} status`);
-  console.log(`Metrics: http://127.0.0.1:${opts.diagPort}/metrics (auth), http://127.0.0.1:${opts.agentDiagPort}/metrics (agent)`);
+  console.log(`Metrics: http://127.0.0.1:${auth.diagPort}/metrics (auth), http://127.0.0.1:${agent.diagPort}/metrics (agent)`);
   console.log(`Log in with:\n\n  ssh -F ${shown}/ssh_config node\n`);
   console.log(`Web console: ${auth.addonUrls[0]} (sign in with: ${ctlCommand().replace(/ ctl$/, " web")}${identity})`);
   console.log("Ctrl-C stops everything.");
@@ -75,8 +75,8 @@ function devOptions(args: string[]) {
       authPort: port(values["auth-port"] ?? "3025", "--auth-port"),
       sshPort: port(values["ssh-port"] ?? "3022", "--ssh-port"),
       webPort: port(values["web-port"] ?? "3080", "--web-port"),
-      diagPort: port(values["diag-port"] ?? "3001", "--diag-port"),
-      agentDiagPort: port(values["agent-diag-port"] ?? "3002", "--agent-diag-port"),
+      diagPort: port(values["diag-port"] ?? "0", "--diag-port"),
+      agentDiagPort: port(values["agent-diag-port"] ?? "0", "--agent-diag-port"),
       logLevel: (values["log-level"] ?? "warn") as "debug" | "info" | "warn" | "error",
     };
   } catch (e) {

@@ -31,10 +31,10 @@ export interface OpenRequest {
   started: Date;
 }
 
-export type AuditSink = (fields: { event: string; code: string; [k: string]: unknown }) => void;
+export type AuditSink = (fields: { event: string; code: string; [k: string]: unknown }) => void | Promise<void>;
 
 /** Evidence at risk, counted for the operator: a corrupt part that could not be kept aside, a staged object left behind. */
-export type IngestProblem = "corrupt_part_not_kept" | "staging_object_leaked";
+export type IngestProblem = "corrupt_part_not_kept" | "staging_object_leaked" | "staging_object_removed";
 
 export class RecordingIngest {
   readonly #chains = new Map<string, Promise<unknown>>();
@@ -48,8 +48,8 @@ export class RecordingIngest {
   }
 
   /** Creates the upload's record, or returns the existing one (idempotent). */
-  open(req: OpenRequest): RecordingRecord {
-    const existing = this.store.getRecording(req.sessionId);
+  async open(req: OpenRequest): Promise<RecordingRecord> {
+    const existing = await this.store.getRecording(req.sessionId);
     if (existing) {
       if (existing.serverId !== req.serverId) throw new IngestError(403, "this session's recording belongs to another node");
       return existing;
@@ -59,13 +59,13 @@ export class RecordingIngest {
       ...(req.truncated ? { truncated: req.truncated } : {}), mode: req.mode, startedAt: req.started, state: "open", interrupted: false, key: recordingKey(req.sessionId),
       nextPart: 1, storageParts: [], staged: [], bytes: 0, events: 0, durationMs: 0, updatedAt: this.now(),
     };
-    this.store.putRecording(r);
+    await this.store.putRecording(r);
     return r;
   }
 
   putPart(serverId: string, sid: string, n: number, bytes: Uint8Array): Promise<RecordingRecord> {
     return this.#serial(sid, async () => {
-      const r = this.#own(serverId, sid);
+      const r = await this.#own(serverId, sid);
       if (r.state === "corrupt") throw new IngestError(422, `recording is marked corrupt: ${r.reason}`);
       if (n < r.nextPart) return r;
       if (r.state === "complete") throw new IngestError(409, "recording is already complete");
@@ -94,14 +94,14 @@ export class RecordingIngest {
       }
       r.durationMs = Math.max(r.durationMs, check.lastMs);
       r.updatedAt = this.now();
-      this.store.putRecording(r);
+      await this.store.putRecording(r);
       return r;
     });
   }
 
   complete(serverId: string, sid: string, parts: number, interrupted: boolean, reason?: string): Promise<RecordingRecord> {
     return this.#serial(sid, async () => {
-      const r = this.#own(serverId, sid);
+      const r = await this.#own(serverId, sid);
       if (r.state !== "open") return r;
       if (parts !== r.nextPart - 1) throw new IngestError(409, `have parts up to ${r.nextPart - 1}, not ${parts}`);
       return this.#finish(r, interrupted, reason);
@@ -111,7 +111,7 @@ export class RecordingIngest {
   /** An agent found its spool of this session corrupt. */
   reportCorrupt(serverId: string, sid: string, reason: string): Promise<RecordingRecord> {
     return this.#serial(sid, async () => {
-      const r = this.#own(serverId, sid);
+      const r = await this.#own(serverId, sid);
       if (r.state === "open") await this.#corrupt(r, `on the node: ${reason}`);
       return r;
     });
@@ -120,10 +120,10 @@ export class RecordingIngest {
   /** Finishes, as interrupted, node-sync uploads a restarted agent can no longer continue. */
   async finishOrphans(serverId: string, reason: string): Promise<number> {
     let n = 0;
-    for (const r of this.store.openRecordings(serverId)) {
+    for (const r of await this.store.openRecordings(serverId)) {
       if (r.mode !== "node-sync") continue;
       await this.#serial(r.sessionId, async () => {
-        const cur = this.store.getRecording(r.sessionId);
+        const cur = await this.store.getRecording(r.sessionId);
         if (cur?.state === "open") {
           await this.#finish(cur, true, reason);
           n++;
@@ -141,15 +141,15 @@ export class RecordingIngest {
     const now = this.now().getTime();
     let finished = 0;
     let dropped = 0;
-    for (const r of this.store.openRecordings()) {
+    for (const r of await this.store.openRecordings()) {
       const idle = now - r.updatedAt.getTime();
       if (idle < (r.mode === "node-sync" ? ABANDON_SYNC_MS : ABANDON_NODE_MS)) continue;
       await this.#serial(r.sessionId, async () => {
-        const cur = this.store.getRecording(r.sessionId);
+        const cur = await this.store.getRecording(r.sessionId);
         if (cur?.state !== "open") return;
         if (cur.nextPart === 1) {
           if (cur.uploadId) await this.storage.abortUpload(cur.key, cur.uploadId);
-          this.store.deleteRecording(cur.sessionId);
+          await this.store.deleteRecording(cur.sessionId);
           dropped++;
         } else {
           await this.#finish(cur, true, `upload abandoned: no part for ${Math.round(idle / 60_000)} minutes`);
@@ -158,19 +158,47 @@ export class RecordingIngest {
       });
     }
     if (finished + dropped > 0) this.log.warn("abandoned recording uploads swept", { finished, dropped });
+    await this.sweepStaging();
     return { finished, dropped };
+  }
+
+  /**
+   * Staged objects no upload refers to (left by a failed delete or a crash between
+   * storing and recording them): each is logged, counted and removed. What they held
+   * is in a storage part already, or the agent sends that part again.
+   */
+  async sweepStaging(): Promise<number> {
+    const bySession = new Map<string, string[]>();
+    for (const key of await this.storage.list("staging/")) {
+      const sid = key.split("/")[1] ?? "";
+      bySession.set(sid, [...(bySession.get(sid) ?? []), key]);
+    }
+    let removed = 0;
+    for (const [sid, keys] of bySession) {
+      await this.#serial(sid, async () => {
+        const r = await this.store.getRecording(sid);
+        const kept = new Set(r?.state === "open" ? r.staged.map((st) => st.key) : []);
+        for (const key of keys.filter((k) => !kept.has(k))) {
+          this.count("staging_object_removed");
+          this.log.warn("removed a staging object no upload refers to", { session: sid, key, recording: r?.state ?? "none" });
+          await this.storage.delete(key);
+          removed++;
+        }
+      });
+    }
+    return removed;
   }
 
   /** Deletes a recording and anything of its upload still in storage. */
   remove(sid: string, actor: string): Promise<boolean> {
     return this.#serial(sid, async () => {
-      const r = this.store.getRecording(sid);
+      const r = await this.store.getRecording(sid);
       if (!r) return false;
       if (r.state === "open" && r.uploadId) await this.storage.abortUpload(r.key, r.uploadId);
       for (const s of r.staged) await this.storage.delete(s.key);
       await this.storage.delete(r.key);
-      this.store.deleteRecording(sid);
-      this.audit({ event: "recording.delete", code: "T2006I", user: actor, sid, recording_user: r.user, server_id: r.serverId });
+      await this.store.deleteRecording(sid);
+      await this.audit({ event: "recording.delete", code: "T2006I", user: actor, sid, recording_user: r.user, server_id: r.serverId });
       return true;
     });
   }
@@ -184,8 +212,8 @@ export class RecordingIngest {
     if (reason && !r.reason) r.reason = reason;
     r.uploadId = undefined;
     r.completedAt = r.updatedAt = this.now();
-    this.store.putRecording(r);
-    this.audit({
+    await this.store.putRecording(r);
+    await this.audit({
       event: "session.upload", code: "T2005I", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login,
       url: `${this.storage.url.replace(/\/+$/, "")}/${r.key}`, bytes: r.bytes, events: r.events, duration_ms: r.durationMs,
       interrupted: r.interrupted, state: r.state, ...(r.reason ? { reason: r.reason } : {}),
@@ -205,7 +233,7 @@ export class RecordingIngest {
     }
     r.state = "corrupt";
     r.reason = reason;
-    this.audit({ event: "recording.corrupt", code: "T2005W", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login, reason });
+    await this.audit({ event: "recording.corrupt", code: "T2005W", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login, reason });
     await this.#finish(r, true, reason);
   }
 
@@ -220,7 +248,7 @@ export class RecordingIngest {
     await this.#storagePart(r, Buffer.concat(chunks));
     const staged = r.staged;
     r.staged = [];
-    this.store.putRecording(r);
+    await this.store.putRecording(r);
     for (const s of staged) {
       await this.storage.delete(s.key).catch((e) => {
         this.count("staging_object_leaked");
@@ -232,15 +260,15 @@ export class RecordingIngest {
   async #storagePart(r: RecordingRecord, data: Uint8Array): Promise<void> {
     if (!r.uploadId) {
       r.uploadId = await this.storage.createUpload(r.key);
-      this.store.putRecording(r);
+      await this.store.putRecording(r);
     }
     const n = r.storageParts.length + 1;
     const etag = await this.storage.uploadPart(r.key, r.uploadId, n, data);
     r.storageParts.push({ n, etag, size: data.length });
   }
 
-  #own(serverId: string, sid: string): RecordingRecord {
-    const r = this.store.getRecording(sid);
+  async #own(serverId: string, sid: string): Promise<RecordingRecord> {
+    const r = await this.store.getRecording(sid);
     if (!r) throw new IngestError(404, "no such recording upload; open it first");
     if (r.serverId !== serverId) throw new IngestError(403, "this session's recording belongs to another node");
     return r;

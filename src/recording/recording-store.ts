@@ -66,13 +66,13 @@ export interface RecordingUsage {
 }
 
 export interface RecordingStore {
-  getRecording(sessionId: string): RecordingRecord | undefined;
-  putRecording(r: RecordingRecord): void;
+  getRecording(sessionId: string): Promise<RecordingRecord | undefined>;
+  putRecording(r: RecordingRecord): Promise<void>;
   /** Newest first. */
-  listRecordings(q: RecordingQuery): RecordingRecord[];
-  deleteRecording(sessionId: string): boolean;
+  listRecordings(q: RecordingQuery): Promise<RecordingRecord[]>;
+  deleteRecording(sessionId: string): Promise<boolean>;
   /** Compressed bytes and counts of recordings started since `since`, by UTC day and by node, and in all. */
-  usage(since: Date): RecordingUsage;
+  usage(since: Date): Promise<RecordingUsage>;
   /** Uploads still open, for one node or all. */
-  openRecordings(serverId?: string): RecordingRecord[];
+  openRecordings(serverId?: string): Promise<RecordingRecord[]>;
 }

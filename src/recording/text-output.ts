@@ -3,7 +3,8 @@
 
 // CSI: ESC [ params intermediates final; OSC/DCS/APC/PM/SOS: ESC ] … BEL or ST; others: ESC + one or two bytes.
 const ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[\]P^_X][\s\S]*?(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]|\x9b[0-?]*[ -/]*[@-~]/g;
-const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+// C1 controls too (U+0080–U+009F): a UTF-8 terminal may read U+009D as the start of an OSC string.
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 
 export function plainText(output: string): string {
   return output

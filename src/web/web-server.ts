@@ -51,7 +51,7 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
     if (p === "/web/me" && req.method === "GET") return me(caller, session);
     if (p === "/web/signout" && req.method === "POST") {
       sessions.end(id);
-      ctx.svc.audit({ event: "web.signout", code: "TW002I", user: session.user });
+      await ctx.svc.audit({ event: "web.signout", code: "TW002I", user: session.user });
       return Response.json({ signed_out: true }, { headers: { ...JSON_HEADERS, "set-cookie": clearedCookie() } });
     }
     if (p.startsWith("/api/v1/")) return callApi(req, url, caller, server);
@@ -82,7 +82,7 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
       return page(403, escapeHtml((e as Error).message));
     }
     const { id, session } = sessions.start(r.user, r.certValidBefore);
-    ctx.svc.audit({ event: "web.signin", code: "TW001I", user: r.user, expires: session.expiresAt.toISOString() });
+    await ctx.svc.audit({ event: "web.signin", code: "TW001I", user: r.user, expires: session.expiresAt.toISOString() });
     return new Response(null, { status: 303, headers: { location: "/", "set-cookie": sessionCookie(id, session.expiresAt, Date.now()), "cache-control": "no-store" } });
   }
 

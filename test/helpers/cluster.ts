@@ -67,14 +67,14 @@ export class TestCluster {
     return JSON.parse(await this.ctlOk("tokens", "add", "--format", "json"));
   }
 
-  /** Adds an agent process; `extra` is appended to its agent.toml, `env` is added to its environment. */
-  async addAgent(extra = "", labels = "", env: Record<string, string> = {}): Promise<Agent> {
+  /** Adds an agent process; `extra` is appended to its agent.toml, `env` is added to its environment; it joins through `authAddr`. */
+  async addAgent(extra = "", labels = "", env: Record<string, string> = {}, authAddr = this.authAddr): Promise<Agent> {
     const name = `agent${this.agents.length + 1}`;
     const dir = join(this.dir, name);
     const [sshPort, diagPort] = [await freePort(), await freePort()];
     const { token, ca_pin } = await this.token();
     const configPath = join(this.dir, `${name}.toml`);
-    writeFileSync(configPath, `data_dir = "${dir}"\nauth_server = "${this.authAddr}"\njoin_token = "${token}"\nca_pin = "${ca_pin}"\ndiag_addr = "127.0.0.1:${diagPort}"\nlog_level = "debug"\n${extra}\n[ssh]\nlisten = "127.0.0.1:${sshPort}"\n${labels}\n`);
+    writeFileSync(configPath, `data_dir = "${dir}"\nauth_server = "${authAddr}"\njoin_token = "${token}"\nca_pin = "${ca_pin}"\ndiag_addr = "127.0.0.1:${diagPort}"\nlog_level = "debug"\n${extra}\n[ssh]\nlisten = "127.0.0.1:${sshPort}"\n${labels}\n`);
     const agent: Agent = {
       name, dir, sshPort, diagPort, configPath,
       proc: undefined as unknown as Proc,

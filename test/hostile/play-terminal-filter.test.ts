@@ -20,8 +20,11 @@ const ATTACKS = [
   "\x1b_Gf=100;AAAA\x1b\\", "\x1b^private\x1b\\", // APC (kitty graphics), PM
   "\x1b[c", "\x1b[>c", "\x1b[6n", "\x1b[5n", "\x1b[?6n", "\x1b[21t", "\x1b[14t", "\x1b[18t", "\x1b[>0q", // queries
   "\x1b[?1049h", "\x1b[?1000h", "\x1b[?2004h", "\x1b[4h", "\x1bc", "\x1b[1;5r", "\x1b[3;9t", // modes, reset, region, window ops
-  "\x9d0;c1 title\x07", // C1 OSC
+  "\x9d0;c1 title\x07", // C1 OSC (a lone byte: not UTF-8)
+  "\xc2\x9d0;c1 utf8\x07", // C1 OSC as UTF-8 (U+009D)
 ];
+
+const file = join(dir, "hostile.ndjson.gz");
 
 test("play --format pty writes only text, SGR, cursor moves and erases", async () => {
   const start = { event: "session.start", ms: 0, version: 1, sid: "x", time: new Date().toISOString(), server_id: "n", user: "u", login: "l", kind: "shell", mode: "node", cols: 80, rows: 24 };
@@ -29,7 +32,6 @@ test("play --format pty writes only text, SGR, cursor moves and erases", async (
   ATTACKS.forEach((a, i) => lines.push(JSON.stringify({ event: "print", ms: i * 10, b64: Buffer.from(`\x1b[1;3${i % 8}mvisible-${i}\x1b[0m ${a}\r\n`, "latin1").toString("base64") })));
   lines.push(JSON.stringify({ event: "print", ms: 990, data: "\x1b[r\x1b[?1049l\x1b[2J\x1b[Hthe last line\r\n" }));
   lines.push(JSON.stringify({ event: "session.end", ms: 1000, time: new Date().toISOString() }));
-  const file = join(dir, "hostile.ndjson.gz");
   writeFileSync(file, gzipMember(lines.join("\n") + "\n"));
   const r = await run([...CLI, "play", file, "--speed", "1000"]);
   expect(r.code).toBe(0);
@@ -44,4 +46,11 @@ test("play --format pty writes only text, SGR, cursor moves and erases", async (
   expect(foreign).toEqual([]);
   // No other control characters than CR and LF (no BEL, no C1).
   expect(out.replace(/\x1b/g, "")).not.toMatch(/[\x00-\x09\x0b\x0c\x0e-\x1f\x7f\x80-\x9f]/);
+});
+
+test("play --format text writes no escape sequence and no C0 or C1 control but newlines", async () => {
+  const r = await run([...CLI, "play", file, "--format", "text"]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain("visible-0");
+  expect(r.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
 });

@@ -3,8 +3,8 @@
 // corrupt part that cannot be kept aside is logged and counted, not swallowed.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { decodeOpenSshPrivateKey } from "../../src/core/openssh-private-key.ts";
 import { parseAuthorizedKeyLine } from "../../src/core/ssh-key.ts";
 import { gzipMember } from "../../src/recording/part-codec.ts";
@@ -66,6 +66,18 @@ test("a malformed session id is 400 on every node endpoint", async () => {
     expect(r.error).toContain("not-a-uuid");
   }
 });
+
+test("a staging object no upload refers to is found at start, logged, counted and removed", async () => {
+  await c.stopAuth();
+  const stray = join(c.dir, "auth", "recordings", "staging", randomUUID(), "000001.gz");
+  mkdirSync(dirname(stray), { recursive: true });
+  writeFileSync(stray, part());
+  await c.startAuth();
+  await waitFor(() => !existsSync(stray), 10_000, "the stray staging object to be removed");
+  expect(c.auth.output()).toContain('"removed a staging object no upload refers to"');
+  const metrics = await (await fetch(`http://127.0.0.1:${c.authDiagPort}/metrics`)).text();
+  expect(metrics).toContain('hostward_auth_recording_problems_total{problem="staging_object_removed"} 1');
+}, 60_000);
 
 test("a storage failure is 503 with a logged stack; a corrupt part that cannot be kept aside is logged and counted", async () => {
   const api = nodeApi(agent, c.authAddr);

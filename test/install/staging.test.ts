@@ -67,7 +67,8 @@ describe("--role auth", () => {
       clusterName: "hostward",
       diagAddr: { host: "127.0.0.1", port: 3001 },
       logLevel: "info",
-      recordings: { storage: `file://${root}/var/lib/hostward/auth/recordings` },
+      recordings: { storage: `file://${root}/var/lib/hostward/auth/recordings`, shared: false },
+      store: { url: `sqlite://${root}/var/lib/hostward/auth/auth.db`, pool: 10 },
     });
     expect(out).toContain(`staged under ${root}; systemd left alone (--root)`);
   }, T);

@@ -280,6 +280,8 @@ describe("pages and roles", () => {
     await node.waitFor();
     expect(await node.textContent()).toContain("online");
     expect(await node.textContent()).toContain("env=staging");
+    // What the agent's heartbeat carries: lock view age and mode, outbox, sessions, spool.
+    await page.waitForFunction(() => /\d+\.\ds, (best_effort|strict)/.test(document.querySelector("[data-testid=nodes] tbody tr")?.textContent ?? ""), undefined, { timeout: 15_000 });
     expect(await page.locator("text=Unregister this node").count()).toBe(1);
     await shot(page, "nodes");
     await page.goto(`${webUrl}/#/audit`);

@@ -14,7 +14,8 @@ const AUTH_DEFAULTS: AuthConfig = {
   listen: { host: "0.0.0.0", port: 3025 },
   clusterName: "hostward",
   logLevel: "info",
-  recordings: { storage: "file:///var/lib/hostward/auth/recordings" },
+  recordings: { storage: "file:///var/lib/hostward/auth/recordings", shared: false },
+  store: { url: "sqlite:///var/lib/hostward/auth/auth.db", pool: 10 },
 };
 
 const AGENT_DEFAULTS: AgentConfig = {
@@ -29,9 +30,11 @@ describe("parseAuthConfig", () => {
   const good: [string, string, AuthConfig][] = [
     ["empty file", "", AUTH_DEFAULTS],
     ["the full example", `data_dir = "/var/lib/hostward/auth"\nlisten = "0.0.0.0:3025"\ncluster_name = "hostward"\ndiag_addr = ""\nlog_level = "info"\n[recordings]\nstorage = "file:///var/lib/hostward/auth/recordings"`, AUTH_DEFAULTS],
-    ["storage follows data_dir", 'data_dir = "/srv/hw/"', { ...AUTH_DEFAULTS, dataDir: "/srv/hw/", recordings: { storage: "file:///srv/hw/recordings" } }],
+    ["storage follows data_dir", 'data_dir = "/srv/hw/"', { ...AUTH_DEFAULTS, dataDir: "/srv/hw/", recordings: { storage: "file:///srv/hw/recordings", shared: false }, store: { url: "sqlite:///srv/hw/auth.db", pool: 10 } }],
     ["everything set", 'listen = "[::]:443"\ncluster_name = "prod"\ndiag_addr = "127.0.0.1:3001"\nlog_level = "debug"\npublic_addr = "auth.example.com"\n[recordings]\nstorage = "s3://bucket/prefix?endpoint=minio:9000&region=us-east-1"',
-      { ...AUTH_DEFAULTS, listen: { host: "::", port: 443 }, clusterName: "prod", diagAddr: { host: "127.0.0.1", port: 3001 }, logLevel: "debug", publicAddr: "auth.example.com", recordings: { storage: "s3://bucket/prefix?endpoint=minio:9000&region=us-east-1" } }],
+      { ...AUTH_DEFAULTS, listen: { host: "::", port: 443 }, clusterName: "prod", diagAddr: { host: "127.0.0.1", port: 3001 }, logLevel: "debug", publicAddr: "auth.example.com", recordings: { storage: "s3://bucket/prefix?endpoint=minio:9000&region=us-east-1", shared: false } }],
+    ["a PostgreSQL store and a shared recordings path", '[store]\nurl = "postgres://hostward@db.example.com:5432/hostward?sslmode=verify-full"\npool = 20\n[recordings]\nstorage = "file:///mnt/shared/rec"\nshared = true',
+      { ...AUTH_DEFAULTS, store: { url: "postgres://hostward@db.example.com:5432/hostward?sslmode=verify-full", pool: 20 }, recordings: { storage: "file:///mnt/shared/rec", shared: true } }],
     ["listen without port", 'listen = "10.0.0.1"', { ...AUTH_DEFAULTS, listen: { host: "10.0.0.1", port: 3025 } }],
   ];
   test.each(good)("%s", (_, text, want) => {
@@ -65,6 +68,9 @@ const bad: [(text: string) => unknown, string, string][] = [
   [auth, '[recordings]\nstorage = "/var/rec"', 'auth.toml: recordings.storage: must be file:///ABSOLUTE/DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT, got "/var/rec"'],
   [auth, '[recordings]\nstorage = "file://rel/dir"', 'auth.toml: recordings.storage: must be file:///ABSOLUTE/DIR or s3://BUCKET/PREFIX?endpoint=HOST:PORT, got "file://rel/dir"'],
   [auth, '[recordings]\nbucket = "x"', "auth.toml: recordings.bucket: unknown key"],
+  [auth, '[store]\nurl = "mysql://db/x"', 'auth.toml: store.url: must be sqlite:///ABSOLUTE/PATH or postgres://USER@HOST:PORT/DATABASE?sslmode=…, got "mysql://db/x"'],
+  [auth, '[store]\nurl = "postgres://u:secret@db/x#"', 'auth.toml: store.url: must be sqlite:///ABSOLUTE/PATH or postgres://USER@HOST:PORT/DATABASE?sslmode=…, got "postgres://u:***@db/x#"'],
+  [auth, '[store]\npool = 0', 'auth.toml: store.pool: must be a positive integer, got 0'],
   [auth, 'public_addr = "a b"', 'auth.toml: public_addr: bad address "a b": host must be a hostname or IP address'],
   [agent, 'ca_pin = "sha256:abc"', 'agent.toml: ca_pin: must be "sha256:" followed by 64 hex digits, got "sha256:abc"'],
   [agent, `ca_pin = "${"ab".repeat(32)}"`, `agent.toml: ca_pin: must be "sha256:" followed by 64 hex digits, got "${"ab".repeat(30)}…"`],

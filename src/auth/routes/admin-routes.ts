@@ -14,18 +14,18 @@ export function adminRoutes(caCertPem: string): Route[] {
   return [
     {
       method: "POST", path: "/v1/tokens",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("token", "create");
         const b = asBody(ctx.body ?? {});
-        const { token, expiresAt } = ctx.svc.createToken(duration(b, "ttl", "30m"), bool(b, "reusable"), actor(ctx));
+        const { token, expiresAt } = await ctx.svc.createToken(duration(b, "ttl", "30m"), bool(b, "reusable"), actor(ctx));
         return { token, expires: expiresAt.toISOString(), ca_pin: caPinFromPem(caCertPem) };
       },
     },
     {
       method: "GET", path: "/v1/tokens",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("token", "list");
-        return ctx.svc.store.listTokens(ctx.svc.now()).map((t) => ({
+        return (await ctx.svc.store.listTokens(ctx.svc.now())).map((t) => ({
           hash_prefix: t.hash.slice(0, 12), expires: t.expiresAt.toISOString(), reusable: t.reusable, created_by: t.createdBy,
         }));
       },
@@ -39,29 +39,29 @@ export function adminRoutes(caCertPem: string): Route[] {
           if (refusal) ctx.deny(refusal);
         }
         const b = asBody(ctx.body);
-        const cert = ctx.svc.signUserCert(ctx.params.name!, str(b, "public_key", { max: 16_384 }), duration(b, "ttl", "8h"));
+        const cert = await ctx.svc.signUserCert(ctx.params.name!, str(b, "public_key", { max: 16_384 }), duration(b, "ttl", "8h"));
         return { cert: cert.line, valid_before: cert.validBefore.toISOString(), principals: cert.principals };
       },
     },
     {
       method: "GET", path: "/v1/status",
-      handler: ({ svc, caller }) => ({
+      handler: async ({ svc, caller }) => ({
         cluster_name: svc.clusterName,
         ca_pin: svc.caPin,
         version: VERSION,
-        revision: svc.store.revision(),
-        nodes: svc.store.listNodes().length,
+        revision: await svc.store.revision(),
+        nodes: (await svc.store.listNodes()).length,
         you: caller.kind === "user" ? { user: caller.name, roles: caller.roleNames } : { node: caller.serverId },
       }),
     },
     {
       method: "GET", path: "/v1/known-hosts",
       // ?nodes=1 adds each node's own host key, for clients without @cert-authority (paramiko, PuTTY).
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const out: Record<string, unknown> = { host_ca_keys: [ctx.svc.cas.host.publicLine], user_ca_keys: [ctx.svc.cas.user.publicLine] };
         if (ctx.url.searchParams.get("nodes") !== "1") return out;
         ctx.authorize("node", "list");
-        out.nodes = ctx.svc.store.listNodes().map((n) => ({ hostname: n.hostname, addr: n.addr, host_key: n.hostKey }));
+        out.nodes = (await ctx.svc.store.listNodes()).map((n) => ({ hostname: n.hostname, addr: n.addr, host_key: n.hostKey }));
         return out;
       },
     },

@@ -25,12 +25,12 @@ export function eventRoutes(): Route[] {
       const checked = events.map((e, i) => checkEvent(e, i));
       const { accepted, refused } = await sortOut(ctx, checked, serverId);
       // One transaction per batch: the log and the inventory move together, and fast.
-      const stored = ctx.svc.store.atomically(() => {
+      const stored = await ctx.svc.store.atomically(async (tx) => {
         let n = 0;
         for (const ev of accepted) {
-          if (ctx.svc.store.appendEvent(ev)) n++;
+          if (await tx.appendEvent(ev)) n++;
           // Also applied for a duplicate (it is idempotent): the inventory heals on redelivery.
-          applySessionEvent(ctx.svc.store.sessions, ev);
+          await applySessionEvent(tx.sessions, ev);
         }
         return n;
       });

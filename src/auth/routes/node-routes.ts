@@ -1,5 +1,6 @@
 // Endpoints agents call with their node identity: heartbeat, host certificate
 // renewal and the change-feed WebSocket; and the operator's node listing.
+import { parseNodeHealth } from "../../core/node-health.ts";
 import type { Route, RouteContext } from "../api.ts";
 import { asBody, labels, str } from "../body-fields.ts";
 import { isHistoryHash } from "../../core/feed-history.ts";
@@ -12,16 +13,16 @@ export function nodeRoutes(): Route[] {
   return [
     {
       method: "POST", path: "/v1/nodes/heartbeat",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const serverId = requireNode(ctx);
         const b = asBody(ctx.body ?? {});
-        ctx.svc.heartbeat(serverId, { addr: str(b, "addr", { optional: true }) || undefined, labels: b.labels ? labels(b, "labels") : undefined });
+        await ctx.svc.heartbeat(serverId, { addr: str(b, "addr", { optional: true }) || undefined, labels: b.labels ? labels(b, "labels") : undefined }, parseNodeHealth(b.health));
         return { ok: true };
       },
     },
     {
       method: "POST", path: "/v1/nodes/host-cert",
-      handler: (ctx) => ({ host_cert: ctx.svc.renewHostCert(requireNode(ctx), str(asBody(ctx.body), "host_key")) }),
+      handler: async (ctx) => ({ host_cert: await ctx.svc.renewHostCert(requireNode(ctx), str(asBody(ctx.body), "host_key")) }),
     },
     {
       method: "GET", path: "/v1/watch",
@@ -38,9 +39,9 @@ export function nodeRoutes(): Route[] {
     },
     {
       method: "GET", path: "/v1/nodes",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("node", "list");
-        return ctx.svc.store.listNodes().map((n) => nodeView(n, ctx.svc));
+        return (await ctx.svc.store.listNodes()).map((n) => nodeView(n, ctx.svc));
       },
     },
   ];
@@ -55,5 +56,6 @@ export function nodeView(n: NodeRecord, svc: AuthService) {
   return {
     server_id: n.serverId, hostname: n.hostname, addr: n.addr, labels: n.labels, version: n.version,
     state: svc.nodeState(n), last_seen: n.lastSeen.toISOString(), joined_at: n.joinedAt.toISOString(),
+    ...(svc.health.has(n.serverId) ? { health: svc.health.get(n.serverId) } : {}),
   };
 }

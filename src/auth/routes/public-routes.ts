@@ -10,9 +10,9 @@ export function publicRoutes(caCertPem: string): Route[] {
     { method: "GET", path: "/v1/ping", public: true, handler: ({ svc }) => ({ cluster_name: svc.clusterName, version: VERSION }) },
     {
       method: "POST", path: "/v1/join", public: true,
-      handler: ({ body, svc }) => {
+      handler: async ({ body, svc }) => {
         const b = asBody(body);
-        const { hostCert, node } = svc.join({
+        const { hostCert, node } = await svc.join({
           token: str(b, "token", { max: 200 }),
           serverId: str(b, "server_id", { max: 36 }),
           hostname: str(b, "hostname", { max: 253 }),

@@ -23,7 +23,7 @@ export function recordingRoutes(ingest: RecordingIngest): Route[] {
     },
     {
       method: "PUT", path: "/v1/recordings/:sid",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const [serverId, sessionId] = [node(ctx), sid(ctx)];
         const b = asBody(ctx.body);
         const started = new Date(str(b, "started", { max: 40 }));
@@ -36,7 +36,7 @@ export function recordingRoutes(ingest: RecordingIngest): Route[] {
           if (c.truncated) truncated.push(key);
           return c.value;
         };
-        return uploadState(guard(() => ingest.open({
+        return uploadState(await guard(() => ingest.open({
           serverId, sessionId, started,
           user: field("user", 128), login: field("login", 64), kind: str(b, "kind", { max: 16 }),
           command: field("command", MAX_COMMAND, true) || undefined, mode: str(b, "mode", { max: 16 }),
@@ -74,43 +74,43 @@ export function recordingRoutes(ingest: RecordingIngest): Route[] {
     },
     {
       method: "GET", path: "/v1/recordings",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("recording", "list");
         const q = ctx.url.searchParams;
         const limit = Math.min(Number(q.get("limit") ?? "100"), MAX_PAGE);
         if (!Number.isInteger(limit) || limit < 1) throw badRequest("limit: expected a positive integer");
         const state = q.get("state") ?? undefined;
         if (state && !["open", "complete", "corrupt"].includes(state)) throw badRequest("state: expected open, complete or corrupt");
-        return ctx.svc.store.recordings.listRecordings({ limit, user: q.get("user") ?? undefined, serverId: q.get("node") ?? undefined, state: state as RecordingRecord["state"] })
+        return (await ctx.svc.store.recordings.listRecordings({ limit, user: q.get("user") ?? undefined, serverId: q.get("node") ?? undefined, state: state as RecordingRecord["state"] }))
           .map(recordingView);
       },
     },
     {
       method: "GET", path: "/v1/recordings/usage",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("recording", "list");
         const days = Number(ctx.url.searchParams.get("days") ?? "30");
         if (!Number.isInteger(days) || days < 1 || days > 366) throw badRequest("days: expected 1 to 366");
-        return usageView(ctx.svc.store.recordings.usage(new Date(ctx.svc.now().getTime() - days * DAY_MS)), days);
+        return usageView(await ctx.svc.store.recordings.usage(new Date(ctx.svc.now().getTime() - days * DAY_MS)), days);
       },
     },
     {
       method: "GET", path: "/v1/recordings/:sid",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("recording", "read");
-        return recordingView(found(ctx));
+        return recordingView(await found(ctx));
       },
     },
     {
       method: "GET", path: "/v1/recordings/:sid/download",
       handler: async (ctx) => {
         ctx.authorize("recording", "read");
-        const r = found(ctx);
+        const r = await found(ctx);
         if (r.state === "open") throw conflict(`recording ${r.sessionId} is still being uploaded (${r.nextPart - 1} parts so far)`);
         const obj = await guardAsync(ctx, () => ingest.storage.open(r.key));
         if (!obj) throw notFound(`recording ${r.sessionId} is listed but its object is missing from storage`);
         // Auditors are audited too: who watched or took a copy of which session.
-        ctx.svc.audit({ event: "session.recording.access", code: "T2012I", user: actor(ctx), sid: r.sessionId, server_id: r.serverId, session_user: r.user });
+        await ctx.svc.audit({ event: "session.recording.access", code: "T2012I", user: actor(ctx), sid: r.sessionId, server_id: r.serverId, session_user: r.user });
         return new Response(obj.body, {
           headers: { "content-type": "application/gzip", "content-length": String(obj.size), "x-hostward-recording-state": recordingState(r) },
         });
@@ -171,16 +171,16 @@ function sid(ctx: RouteContext): string {
   return id;
 }
 
-function found(ctx: RouteContext): RecordingRecord {
+async function found(ctx: RouteContext): Promise<RecordingRecord> {
   const id = sid(ctx);
-  const r = ctx.svc.store.recordings.getRecording(id);
+  const r = await ctx.svc.store.recordings.getRecording(id);
   if (!r) throw notFound(`no recording of session ${id}`);
   return r;
 }
 
-function guard<T>(fn: () => T): T {
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (e) {
     throw e instanceof IngestError ? new HttpError(e.status, e.message) : e;
   }

@@ -13,18 +13,18 @@ export function resourceRoutes(): Route[] {
   return [
     {
       method: "GET", path: "/v1/resources/:kind",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const kind = kindParam(ctx);
         ctx.authorize(kind, "list");
-        return kind === "lock" ? ctx.svc.activeLocks().map(toExternal) : ctx.svc.store.listResources(kind).map(toExternal);
+        return kind === "lock" ? ctx.svc.activeLocks().map(toExternal) : (await ctx.svc.store.listResources(kind)).map(toExternal);
       },
     },
     {
       method: "GET", path: "/v1/resources/:kind/:name",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const kind = kindParam(ctx);
         ctx.authorize(kind, "read");
-        const r = kind === "lock" ? ctx.svc.activeLocks().find((l) => l.name === ctx.params.name) : ctx.svc.store.getResource(kind, ctx.params.name!);
+        const r = kind === "lock" ? ctx.svc.activeLocks().find((l) => l.name === ctx.params.name) : await ctx.svc.store.getResource(kind, ctx.params.name!);
         if (!r) throw notFound(`${kind} ${JSON.stringify(ctx.params.name)} not found`);
         return toExternal(r);
       },
@@ -35,12 +35,12 @@ export function resourceRoutes(): Route[] {
         const b = asBody(ctx.body);
         const kind = typeof b.kind === "string" && (KINDS as string[]).includes(b.kind) ? (b.kind as ResourceKind) : undefined;
         if (!kind) throw badRequest(`kind: expected one of ${KINDS.join(", ")}`);
-        const exists = typeof b.name === "string" && ctx.svc.store.getResource(kind, b.name) !== undefined;
+        const exists = typeof b.name === "string" && (await ctx.svc.store.getResource(kind, b.name)) !== undefined;
         const verb = exists ? "update" : "create";
         ctx.authorize(kind, verb);
         const r = ctx.svc.parse(b);
         await refuseEscalation(ctx, { put: r }, verb);
-        return toExternal(ctx.svc.putParsed(r, actor(ctx)));
+        return toExternal(await ctx.svc.putParsed(r, actor(ctx)));
       },
     },
     {
@@ -49,7 +49,7 @@ export function resourceRoutes(): Route[] {
         const kind = kindParam(ctx);
         ctx.authorize(kind, "delete");
         await refuseEscalation(ctx, { delete: { kind, name: ctx.params.name! } }, "delete");
-        ctx.svc.deleteResource(kind, ctx.params.name!, actor(ctx));
+        await ctx.svc.deleteResource(kind, ctx.params.name!, actor(ctx));
         return { deleted: `${kind}/${ctx.params.name}` };
       },
     },

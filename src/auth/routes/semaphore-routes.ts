@@ -10,50 +10,48 @@ export function semaphoreRoutes(): Route[] {
   return [
     {
       method: "POST", path: "/v1/semaphores/acquire",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const node = requireNode(ctx);
         const b = asBody(ctx.body);
-        const sem = service(ctx);
-        const res = sem.acquire(node, leaseRef(b), positiveInt(b, "max"));
+        const res = await service(ctx).acquire(node, leaseRef(b), positiveInt(b, "max"));
         return res.acquired
-          ? { acquired: true, expires: res.expires.toISOString(), ttl_ms: sem.ttl }
+          ? { acquired: true, expires: res.expires.toISOString(), ttl_ms: res.ttl }
           : { acquired: false, holders: res.holders };
       },
     },
     {
       method: "POST", path: "/v1/semaphores/renew",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const node = requireNode(ctx);
         const leases = asBody(ctx.body).leases;
         if (!Array.isArray(leases)) throw badRequest("leases: expected an array");
-        const sem = service(ctx);
-        const res = sem.renew(node, leases.map((l) => leaseRef(asBody(l))));
-        return { renewed: res.renewed, expires: res.expires.toISOString(), ttl_ms: sem.ttl };
+        const res = await service(ctx).renew(node, leases.map((l) => leaseRef(asBody(l))));
+        return { renewed: res.renewed, expires: res.expires.toISOString(), ttl_ms: res.ttl };
       },
     },
     {
       method: "POST", path: "/v1/semaphores/release",
-      handler: (ctx) => ({ released: service(ctx).release(requireNode(ctx), leaseRef(asBody(ctx.body))) }),
+      handler: async (ctx) => ({ released: await service(ctx).release(requireNode(ctx), leaseRef(asBody(ctx.body))) }),
     },
     {
       method: "GET", path: "/v1/semaphores",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("semaphore", "list");
-        return service(ctx).list(ctx.url.searchParams.get("key") ?? undefined).map((l) => ({
+        return (await service(ctx).list(ctx.url.searchParams.get("key") ?? undefined)).map((l) => ({
           key: l.key, holder: l.holder, node: l.node, acquired: l.acquiredAt.toISOString(), expires: l.expiresAt.toISOString(),
         }));
       },
     },
     {
       method: "DELETE", path: "/v1/semaphores",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("semaphore", "delete");
         const key = ctx.url.searchParams.get("key");
         const holder = ctx.url.searchParams.get("holder");
         if (!key) throw badRequest("key: required (e.g. connection/alice)");
-        const targets = service(ctx).list(key).filter((l) => !holder || l.holder === holder);
+        const targets = (await service(ctx).list(key)).filter((l) => !holder || l.holder === holder);
         if (targets.length === 0) throw notFound(`no lease on ${JSON.stringify(key.slice(0, 100))}${holder ? ` held by ${JSON.stringify(holder.slice(0, 100))}` : ""}`);
-        for (const l of targets) ctx.svc.store.semaphores.release(l.key, l.holder);
+        for (const l of targets) await ctx.svc.store.semaphores.release(l.key, l.holder);
         const who = ctx.caller.kind === "user" ? ctx.caller.name : "";
         ctx.svc.log.info("semaphore leases removed", { key, holders: targets.map((l) => l.holder), by: who });
         return { removed: targets.map((l) => ({ key: l.key, holder: l.holder })) };

@@ -17,7 +17,7 @@ export function sessionRoutes(): Route[] {
   return [
     {
       method: "GET", path: "/v1/sessions",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         ctx.authorize("session", "list");
         const q = ctx.url.searchParams;
         const state = q.get("state") ?? undefined;
@@ -28,20 +28,21 @@ export function sessionRoutes(): Route[] {
         const until = q.get("until");
         // An active row on an offline node shows as lost, so active and lost are read together.
         const stored: StoredSessionState[] | undefined = state === "active" || state === "lost" ? ["active", "lost"] : state ? [state as StoredSessionState] : undefined;
-        const rows = ctx.svc.store.sessions.list({
+        const rows = await ctx.svc.store.sessions.list({
           states: stored, user: q.get("user") ?? undefined, node: q.get("node") ?? undefined, login: q.get("login") ?? undefined,
           since: since ? sinceDate(since, ctx.svc.now()) : undefined, until: until ? sinceDate(until, ctx.svc.now()) : undefined,
           after: cursor(q.get("before")), limit: Math.min(limit, MAX_PAGE),
         });
-        return rows.map((r) => sessionView(r, ctx.svc)).filter((r) => !state || r.state === state);
+        const views = await Promise.all(rows.map((r) => sessionView(r, ctx.svc)));
+        return views.filter((r) => !state || r.state === state);
       },
     },
     {
       method: "POST", path: "/v1/nodes/started",
-      handler: (ctx) => {
+      handler: async (ctx) => {
         const node = requireNode(ctx);
-        const leases = ctx.svc.store.semaphores.releaseNode(node);
-        const sessions = ctx.svc.store.sessions.markNodeLost(node, ctx.svc.now(), "the agent restarted before reporting the end");
+        const leases = await ctx.svc.store.semaphores.releaseNode(node);
+        const sessions = await ctx.svc.store.sessions.markNodeLost(node, ctx.svc.now(), "the agent restarted before reporting the end");
         ctx.svc.log.info("node (re)started: its leases released, open sessions marked lost", { server_id: node, leases, sessions });
         return { leases_released: leases, sessions_lost: sessions };
       },
@@ -58,11 +59,11 @@ function cursor(v: string | null): { start: Date; id: string } | undefined {
   return { start, id: v.slice(comma + 1) };
 }
 
-function sessionView(r: SessionRecord, svc: AuthService) {
+async function sessionView(r: SessionRecord, svc: AuthService) {
   let state: ShownState = r.state;
   let reason = r.reason;
   if (state === "active") {
-    const node = svc.store.getNode(r.node);
+    const node = await svc.store.getNode(r.node);
     const nodeState = node ? svc.nodeState(node) : "offline";
     if (nodeState === "offline") {
       state = "lost";
@@ -75,13 +76,13 @@ function sessionView(r: SessionRecord, svc: AuthService) {
     id: r.id, state, user: r.user ?? "", login: r.login ?? "", node: r.node, kind: r.kind ?? "",
     start: r.start.toISOString(), end: end?.toISOString() ?? "",
     duration: durationMs === undefined || r.state === "rejected" ? "" : formatDuration(ms(Math.max(0, Math.round(durationMs / 1000) * 1000))),
-    recorded: r.recorded, recording: recordingOf(r, svc), reason: reason ?? "",
+    recorded: r.recorded, recording: await recordingOf(r, svc), reason: reason ?? "",
   };
 }
 
 /** A recorded session's recording: complete, interrupted, corrupt, uploading, or pending (still on the node). */
-function recordingOf(r: SessionRecord, svc: AuthService): string {
+async function recordingOf(r: SessionRecord, svc: AuthService): Promise<string> {
   if (!r.recorded) return "";
-  const rec = svc.store.recordings.getRecording(r.id);
+  const rec = await svc.store.recordings.getRecording(r.id);
   return rec ? recordingState(rec) : "pending";
 }

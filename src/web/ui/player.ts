@@ -189,7 +189,7 @@ class Player {
 
   render(): void {
     const atEnd = this.pos >= this.rec.duration_ms;
-    playBtn.textContent = this.playing ? "⏸" : atEnd ? "↻" : "▶";
+    playBtn.textContent = this.playing ? "❚❚" : atEnd ? "↻" : "▶";
     playBtn.title = this.playing ? "Pause (space)" : atEnd ? "Restart (space)" : "Play (space)";
     timeline.value = String(Math.round(this.pos));
     $("clock").textContent = `${clock(this.pos)} / ${clock(this.rec.duration_ms)}`;

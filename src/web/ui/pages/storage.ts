@@ -13,14 +13,18 @@ interface Usage {
 
 export const storagePage: Page = async (ctx) => {
   const u = await api<Usage>("GET", "/v1/recordings/usage?days=30");
-  const max = Math.max(1, ...u.days.map((d) => d.bytes));
+  // Every day of the window gets a bar; days without recordings are zero.
+  const byDay = new Map(u.days.map((d) => [d.day, d]));
+  const days = Array.from({ length: 30 }, (_, i) => new Date(Date.now() - (29 - i) * 86_400_000).toISOString().slice(0, 10))
+    .map((day) => byDay.get(day) ?? { day, bytes: 0, recordings: 0 });
+  const max = Math.max(1, ...days.map((d) => d.bytes));
   ctx.main.append(
     h("div", { class: "cards", "data-testid": "storage" },
       card("total", bytes(u.total_bytes), `${u.total_recordings} recordings`),
       card("growth", `${bytes(u.growth_bytes_per_day)}/day`, "mean of the last 30 days"),
       card("in 90 days", bytes(u.projected_bytes_90d), "at that rate")),
     h("h3", {}, "Per day, last 30 days"),
-    h("div", { class: "bars" }, u.days.map((d) => h("div", { title: `${d.day}: ${bytes(d.bytes)} in ${d.recordings} recordings`, style: `height:${(100 * d.bytes) / max}%` }))),
+    h("div", { class: "bars" }, days.map((d) => h("div", { title: `${d.day}: ${bytes(d.bytes)} in ${d.recordings} recordings`, style: `height:${(100 * d.bytes) / max}%` }))),
     h("h3", {}, "Per node, last 30 days"),
     table(["node", "size", "recordings"], u.nodes.map((n) => [h("span", { class: "mono" }, n.server_id), bytes(n.bytes), String(n.recordings)])));
 };

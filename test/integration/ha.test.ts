@@ -1,0 +1,83 @@
+// Several auth replicas on one PostgreSQL are one cluster: the same CAs, users, locks,
+// nodes and nonces; a change made through one replica reaches agents on the other; a
+// replica with recordings in an unshared file:// directory is refused beside another.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { ApiClient } from "../../src/platform/api-client.ts";
+import { decodeOpenSshPrivateKey } from "../../src/core/openssh-private-key.ts";
+import { readIdentity } from "../../src/platform/identity-file.ts";
+import type { Agent, SshUser } from "../helpers/cluster.ts";
+import { HaCluster, type Replica } from "../helpers/ha-cluster.ts";
+import { CLI, run, waitFor } from "../helpers/process.ts";
+
+let c: HaCluster;
+let a: Replica;
+let b: Replica;
+let onA: Agent;
+let onB: Agent;
+let alice: SshUser;
+
+beforeAll(async () => {
+  c = await HaCluster.create();
+  a = await c.addReplica("a");
+  b = await c.addReplica("b");
+  onA = await c.addAgent("", "", {}, a.addr);
+  onB = await c.addAgent("", "", {}, b.addr);
+  await c.createRole("ops", `[allow]\nlogins = ["root"]`);
+  alice = await c.addUser("alice", ["ops"]);
+  await c.writeKnownHosts();
+}, 120_000);
+
+afterAll(() => c?.close());
+
+const json = async (r: Replica, ...args: string[]) => {
+  const out = await r.ctl(...args, "--format", "json");
+  if (out.code !== 0) throw new Error(`ctl ${args.join(" ")} via ${r.name}: ${out.stderr}`);
+  return JSON.parse(out.stdout);
+};
+
+test("both replicas answer for one cluster: same CA pin, same nodes, same users", async () => {
+  const [sa, sb] = [await json(a, "status"), await json(b, "status")];
+  expect(sa.ca_pin).toBe(sb.ca_pin);
+  expect(sa.revision).toBe(sb.revision);
+  const ids = (nodes: { server_id: string }[]) => nodes.map((n) => n.server_id).sort();
+  expect(ids(await json(b, "nodes", "ls"))).toEqual([onA.serverId(), onB.serverId()].sort());
+  expect(ids(await json(a, "nodes", "ls"))).toEqual(ids(await json(b, "nodes", "ls")));
+  // A certificate signed through B logs in on the agent that follows A, and the other way round.
+  const certB = join(c.dir, "alice-via-b-cert.pub");
+  expect((await b.ctl("users", "sign", "alice", "--pubkey", `${alice.key}.pub`, "--ttl", "1h", "--out", certB)).code).toBe(0);
+  expect((await c.ssh(onA, { ...alice, cert: certB }, "root", ["echo via-a"])).stdout).toBe("via-a\n");
+  expect((await c.ssh(onB, alice, "root", ["echo via-b"])).stdout).toBe("via-b\n");
+});
+
+test("a lock created through B reaches the agent that follows A (and the other way round)", async () => {
+  const out = await b.ctl("lock", "--user", "alice", "--message", "incident 7");
+  expect(out.code).toBe(0);
+  await waitFor(async () => (await c.ssh(onA, alice, "root", ["true"])).code !== 0, 15_000, "the agent on A to refuse alice");
+  const refused = await c.ssh(onA, alice, "root", ["true"]);
+  expect(refused.stderr).toContain("incident 7");
+  const name = (await json(a, "get", "locks"))[0].name as string;
+  expect((await a.ctl("rm", `lock/${name}`)).code).toBe(0);
+  await waitFor(async () => (await c.ssh(onB, alice, "root", ["true"])).code === 0, 15_000, "the agent on B to let alice back");
+});
+
+test("a request token used on one replica is refused on the other", async () => {
+  const id = readIdentity(join(onA.dir, "identity"));
+  const client = new ApiClient(a.addr, id.caCertPem, { subject: { node: onA.serverId() }, privateKey: decodeOpenSshPrivateKey(id.keyPem) });
+  const header = client.authorization("GET", "/v1/status");
+  const send = (r: Replica) => fetch(`https://${r.addr}/v1/status`, { headers: { authorization: header }, tls: client.tls });
+  expect((await send(a)).status).toBe(200);
+  const replay = await send(b);
+  expect(replay.status).toBe(401);
+  expect(((await replay.json()) as { error: string }).error).toContain("already used");
+});
+
+test("a replica keeping recordings in its own file:// directory is refused beside a live one", async () => {
+  const dir = join(c.dir, "auth-lonely");
+  const cfg = join(c.dir, "auth-lonely.toml");
+  await Bun.write(cfg, `data_dir = "${dir}"\nlisten = "127.0.0.1:0"\n[store]\nurl = "${c.db.url}"\n`);
+  const r = await run([...CLI, "auth", "start", "--config", cfg], { timeoutMs: 30_000 });
+  expect(r.code).not.toBe(0);
+  expect(r.stderr + r.stdout).toContain("another auth replica");
+  expect(r.stderr + r.stdout).toContain("shared = true");
+});
