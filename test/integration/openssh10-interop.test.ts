@@ -49,3 +49,10 @@ test("OpenSSH 10 limited to X25519 still logs in", async () => {
   expect(r.stderr).toContain("kex: algorithm: curve25519-sha256");
   expect(r.stdout).toBe("x25519-ok\n");
 });
+
+test("a rekey mid-stream runs the hybrid exchange again and no byte is lost", async () => {
+  const r = await ssh10(["-v", "-o", "RekeyLimit=256K"], "head -c 3000000 /dev/zero | tr '\\0' x");
+  expect(r.code).toBe(0);
+  expect(r.stdout.length).toBe(3_000_000);
+  expect(r.stderr.match(/kex: algorithm: mlkem768x25519-sha256/g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+});
