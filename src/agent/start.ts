@@ -87,7 +87,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
     { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now, events, control,
-      record: recordingHook(recorder, view, cfg.recording.notice, (c, reason) => events.sessionRejected(c, reason)),
+      record: recordingHook(recorder, view, cfg.recording.notice, (c, reason) => events.sessionRejected(c, { kind: "recording", reason })),
       forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
   );
