@@ -3,6 +3,7 @@
 // at each new session channel, and again whenever the view changes or goes stale.
 import { lockingModeFor } from "../core/access-policy.ts";
 import { lockMessage, type AccessAttributes } from "../core/lock-match.ts";
+import type { Refusal } from "../core/refusal-kind.ts";
 import type { Lock, Role } from "../core/resource-types.ts";
 import type { ClusterView } from "./cluster-view.ts";
 
@@ -18,12 +19,12 @@ export interface AccessSubject {
 export class AccessGuard {
   constructor(private readonly view: ClusterView, readonly serverId: string, private readonly now: () => Date = () => new Date()) {}
 
-  /** The refusal message, or undefined when access is allowed now. */
-  check(s: AccessSubject): string | undefined {
+  /** The refusal (a lock, or a stale view for a strict identity), or undefined when access is allowed now. */
+  check(s: AccessSubject): Refusal | undefined {
     const now = this.now();
     const lock = this.view.locks.match({ user: s.user, roles: s.roleNames, login: s.login, serverId: this.serverId, ...s.certAttributes }, now);
-    if (lock) return lockMessage(lock);
-    if (lockingModeFor(s.roles, this.view.clusterConfig) === "strict" && this.isStale(now)) return this.staleMessage();
+    if (lock) return { kind: "lock", reason: lockMessage(lock) };
+    if (lockingModeFor(s.roles, this.view.clusterConfig) === "strict" && this.isStale(now)) return { kind: "stale_view", reason: this.staleMessage() };
     return undefined;
   }
 

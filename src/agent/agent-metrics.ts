@@ -1,6 +1,6 @@
 // The agent's Prometheus metrics: connections, sessions, rejections by
 // reason, lock-view age, locks held, audit outbox depth, session control leases.
-import { refusalKind } from "../core/refusal-kind.ts";
+import type { RefusalKind } from "../core/refusal-kind.ts";
 import { Metrics } from "../platform/metrics.ts";
 import type { AccessGuard } from "./access-guard.ts";
 import type { AuditOutbox } from "./audit-outbox.ts";
@@ -10,9 +10,19 @@ import type { ConnectionLeases } from "./connection-leases.ts";
 import type { FeedClient } from "./feed-client.ts";
 import type { SshServer } from "./ssh-server.ts";
 
-export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases; feed: FeedClient; clock: AuthClock }) {
+export interface AgentMetricsDeps { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases; feed: FeedClient; clock: AuthClock }
+
+/**
+ * The registry and the rejection counter exist from the start (the SSH server counts
+ * into it); the gauges are attached once the parts they read are built.
+ */
+export function agentMetrics() {
   const registry = new Metrics();
-  const count = registry.counter("hostward_agent_rejections_total", "Refused logins and session channels, by reason.");
+  const count = registry.counter("hostward_agent_rejections_total", "Refused logins and session channels, by kind.");
+  return { registry, rejected: (kind: RefusalKind) => count({ reason: kind }), watch: (deps: AgentMetricsDeps) => watch(registry, deps) };
+}
+
+function watch(registry: Metrics, deps: AgentMetricsDeps): void {
   const rewinds = registry.counter("hostward_agent_feed_rewinds_total", "Snapshots older than the view: the auth service's history went back (a database restore or a failover).");
   deps.feed.onRewind = () => rewinds();
   const { ssh, view, outbox, guard, leases } = deps;
@@ -25,5 +35,4 @@ export function agentMetrics(deps: { ssh: SshServer; view: ClusterView; outbox: 
   registry.gauge("hostward_agent_locks", "Locks held in the view.", () => view.locks.size);
   registry.gauge("hostward_agent_view_revision", "Change-feed revision the view holds (compare with the auth service's).", () => view.rev);
   registry.gauge("hostward_agent_outbox_depth", "Audit events waiting to be shipped.", () => outbox.depth());
-  return { registry, rejected: (reason: string) => count({ reason: refusalKind(reason) }) };
 }

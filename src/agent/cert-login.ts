@@ -2,6 +2,7 @@
 // type, validity, exact principal, source-address, critical options, a known user
 // whose roles allow this login on this node, and the access guard (locks, staleness).
 import { checkLogin as roleCheck } from "../core/access-policy.ts";
+import type { RefusalKind } from "../core/refusal-kind.ts";
 import { certAlgorithm, isCertificateType, parseCertificate, checkCertificate, type SshCertificate } from "../core/sshcert.ts";
 import type { AccessGuard, AccessSubject } from "./access-guard.ts";
 import { certAttributes } from "./cert-attributes.ts";
@@ -16,7 +17,7 @@ export interface LoginAttempt {
 
 export type LoginDecision =
   | { ok: true; subject: AccessSubject; cert: SshCertificate }
-  | { ok: false; reason: string; user?: string; kind: "certificate" | "policy" | "lock"; plainKey?: boolean };
+  | { ok: false; reason: string; user?: string; kind: RefusalKind; plainKey?: boolean };
 
 export function decideLogin(a: LoginAttempt, view: ClusterView, guard: AccessGuard, labels: Record<string, string>, now: Date): LoginDecision {
   const algo = certAlgorithm(a.keyAlgo);
@@ -30,14 +31,14 @@ export function decideLogin(a: LoginAttempt, view: ClusterView, guard: AccessGua
   }
   if (cert.type !== algo.certType) return { ok: false, kind: "certificate", reason: `a ${cert.type} certificate offered as ${a.keyAlgo}` };
   const check = checkCertificate(cert, { caKeys: view.userCaKeys, certType: "user", now, principal: a.login, clientAddress: a.clientAddress });
-  if (!check.ok) return { ok: false, kind: "certificate", reason: check.reason, user: cert.keyId };
+  if (!check.ok) return { ok: false, kind: check.kind, reason: check.reason, user: cert.keyId };
   const user = view.users.get(cert.keyId);
-  if (!user) return { ok: false, kind: "policy", reason: `user ${JSON.stringify(cert.keyId)} is not known to this cluster`, user: cert.keyId };
+  if (!user) return { ok: false, kind: "unknown_user", reason: `user ${JSON.stringify(cert.keyId)} is not known to this cluster`, user: cert.keyId };
   const roles = view.rolesOf(user.name);
   const allowed = roleCheck(roles, a.login, labels);
   if (!allowed.ok) return { ok: false, kind: "policy", reason: allowed.reason, user: user.name };
   const subject: AccessSubject = { user: user.name, roleNames: user.roles, roles, login: a.login, certAttributes: certAttributes(cert) };
   const refusal = guard.check(subject);
-  if (refusal) return { ok: false, kind: "lock", reason: refusal, user: user.name };
+  if (refusal) return { ok: false, ...refusal, user: user.name };
   return { ok: true, subject, cert };
 }

@@ -42,7 +42,7 @@ export class LockEnforcer {
     const cut: { conn: SshConnection; reason: string; sids: string[] }[] = [];
     for (const conn of this.connections()) {
       if (!conn.subject || conn.closed) continue;
-      const reason = this.guard.check(conn.subject);
+      const reason = this.guard.check(conn.subject)?.reason;
       if (!reason) continue;
       // Its sessions' ids first: the audit says which sessions the lock cut (the inventory shows why).
       const sids = [...conn.sessions].map((s) => s.id);

@@ -69,6 +69,7 @@ export class SessionChannel {
   #terminal?: Pty;
   #stream?: ServerChannel;
   #closed = false;
+  readonly #gone = gonePromise();
   #tap?: SessionTap;
   /** Why the agent ended this session, if it did. */
   #cut?: string;
@@ -244,7 +245,7 @@ export class SessionChannel {
       pty.output.once("end", () => resolve());
       pty.output.once("close", () => resolve());
     });
-    const pumped = pumpPaused(pty.output, stream, this.#tap, () => this.#closed);
+    const pumped = pumpPaused(pty.output, stream, this.#tap, this.#gone);
     await proc.exited;
     // Output written just before exit arrives after it: wait for the PTY's EOF,
     // bounded, because a background job may hold the terminal open.
@@ -263,7 +264,7 @@ export class SessionChannel {
       Promise.resolve(proc.stdin.flush()).catch(() => {}).finally(() => stream.resume());
     });
     stream.on("end", () => Promise.resolve(proc.stdin.end()).catch(() => {}));
-    await Promise.all([pump(proc.stdout, stream, this.#tap), pump(proc.stderr, stream.stderr, this.#tap), proc.exited]);
+    await Promise.all([pump(proc.stdout, stream, this.#tap, this.#gone), pump(proc.stderr, stream.stderr, this.#tap, this.#gone), proc.exited]);
     return exitOf(proc);
   }
 
@@ -274,6 +275,7 @@ export class SessionChannel {
 
   #onClientClose(): void {
     this.#closed = true;
+    this.#gone.resolve();
     this.#kill();
   }
 
@@ -296,36 +298,48 @@ export class SessionChannel {
   }
 }
 
+function gonePromise(): Gone & { resolve(): void } {
+  let resolve!: () => void;
+  const g = { done: false, promise: new Promise<void>((r) => (resolve = r)), resolve: () => { g.done = true; resolve(); } };
+  return g;
+}
+
 function exitOf(proc: Subprocess): { code?: number; signal?: string } {
   return { code: proc.exitCode ?? undefined, signal: proc.signalCode == null ? undefined : String(proc.signalCode) };
 }
 
 type Sink = NodeJS.WritableStream & { once: Function; removeListener: Function; destroyed?: boolean };
 
-/** Waits until `dst` can take more (drain) or is gone (close). */
-function drained(dst: Sink): Promise<void> {
-  return new Promise<void>((resolve) => {
+/** The client side of a session: `done` once the channel or its connection is gone. */
+interface Gone {
+  readonly done: boolean;
+  readonly promise: Promise<void>;
+}
+
+/** Waits until `dst` can take more (drain), or it or the connection is gone (ssh2 does not close a channel waiting for window). */
+function drained(dst: Sink, gone: Gone): Promise<void> {
+  return Promise.race([gone.promise, new Promise<void>((resolve) => {
     const done = () => { dst.removeListener("drain", done); dst.removeListener("close", done); resolve(); };
     dst.once("drain", done);
     dst.once("close", done);
-  });
+  })]);
 }
 
-async function pump(src: ReadableStream<Uint8Array>, dst: Sink, tap?: SessionTap): Promise<void> {
+async function pump(src: ReadableStream<Uint8Array>, dst: Sink, tap: SessionTap | undefined, gone: Gone): Promise<void> {
   for await (const chunk of src) {
     const slow = tap?.output(chunk);
     if (slow) await slow;
-    if (dst.destroyed) continue;
-    if (!dst.write(chunk)) await drained(dst);
+    if (gone.done || dst.destroyed) continue;
+    if (!dst.write(chunk)) await drained(dst, gone);
   }
 }
 
 /** The PTY's pump: the master is paused (not read) while the recorder or the channel is full. */
-function pumpPaused(src: import("node:tty").ReadStream, dst: Sink, tap: SessionTap | undefined, gone: () => boolean): Promise<void> {
+function pumpPaused(src: import("node:tty").ReadStream, dst: Sink, tap: SessionTap | undefined, gone: Gone): Promise<void> {
   return new Promise((resolve) => {
     src.on("data", (chunk: Buffer) => {
       const slow = tap?.output(chunk);
-      const full = gone() || dst.destroyed ? undefined : dst.write(chunk) ? undefined : drained(dst);
+      const full = gone.done || dst.destroyed ? undefined : dst.write(chunk) ? undefined : drained(dst, gone);
       if (!slow && !full) return;
       src.pause();
       void Promise.all([slow, full]).then(() => src.resume());

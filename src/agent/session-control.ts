@@ -2,6 +2,7 @@
 // login (max_connections: a lease before the login is accepted), each new session
 // channel (max_sessions on this connection), and each session start (max_session_ttl).
 // Limits are the smallest over the user's current roles.
+import type { Refusal } from "../core/refusal-kind.ts";
 import { sessionLimits } from "../core/access-policy.ts";
 import type { Duration } from "../core/duration.ts";
 import {
@@ -16,9 +17,8 @@ export interface LimitHit {
   max: number;
 }
 
-/** A refusal: what the user is told, and which limit it was, if one. */
-export interface Refusal {
-  reason: string;
+/** A refusal: its kind, what the user is told, and which limit it was, if one. */
+export interface ControlRefusal extends Refusal {
   limit?: LimitHit;
 }
 
@@ -45,7 +45,7 @@ export class SessionControl {
   constructor(private readonly leases: ConnectionLeases, private readonly hooks: SessionControlHooks, private readonly log: Logger) {}
 
   /** Takes a lease when the user's roles set max_connections; undefined = let in. */
-  async admitConnection(c: ControlledConnection, s: AccessSubject): Promise<Refusal | undefined> {
+  async admitConnection(c: ControlledConnection, s: AccessSubject): Promise<ControlRefusal | undefined> {
     const max = sessionLimits(s.roles).maxConnections;
     if (max === undefined) return undefined;
     const res = await this.leases.acquire(s.user, c.id, max, (why) => this.#leaseLost(c, s, why));
@@ -53,16 +53,16 @@ export class SessionControl {
       if (c.closed) this.leases.release(c.id); // the client left while we waited
       return undefined;
     }
-    if (res.full) return { reason: sessctlLimitMessage("connection", s.user, max), limit: { kind: "connection", max } };
+    if (res.full) return { kind: "max_connections", reason: sessctlLimitMessage("connection", s.user, max), limit: { kind: "connection", max } };
     this.log.warn("no session control lease", { conn: c.id, user: s.user, error: res.error });
-    return { reason: leaseUnavailableMessage(s.user) };
+    return { kind: "session_control", reason: leaseUnavailableMessage(s.user) };
   }
 
   /** max_sessions: counted against this connection's open session channels. */
-  admitSession(c: ControlledConnection, s: AccessSubject): Refusal | undefined {
+  admitSession(c: ControlledConnection, s: AccessSubject): ControlRefusal | undefined {
     const max = sessionLimits(s.roles).maxSessions;
     if (max === undefined || c.sessions.size < max) return undefined;
-    return { reason: sessctlLimitMessage("session", s.user, max), limit: { kind: "session", max } };
+    return { kind: "max_sessions", reason: sessctlLimitMessage("session", s.user, max), limit: { kind: "session", max } };
   }
 
   sessionStarted(c: ControlledConnection, session: ControlledSession, s: AccessSubject): void {

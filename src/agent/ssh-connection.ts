@@ -1,5 +1,6 @@
 // One client connection: certificate authentication, then its session channels.
 // It can be closed at any moment with a reason that the client sees first.
+import type { Refusal } from "../core/refusal-kind.ts";
 import type { AuthContext, Connection } from "ssh2";
 import { verifySshSignature } from "../core/ssh-key.ts";
 import type { Logger } from "../platform/logger.ts";
@@ -25,8 +26,8 @@ export const CLIENT_DISCONNECTED = "client disconnected";
 
 export interface ConnectionEvents {
   /** `limit` set: max_connections or max_sessions refused it (sessctl.limit). */
-  rejected(c: SshConnection, reason: string, user: string | undefined, login: string, limit?: LimitHit): void;
-  sessionRejected(c: SshConnection, reason: string, limit?: LimitHit): void;
+  rejected(c: SshConnection, refusal: Refusal, user: string | undefined, login: string, limit?: LimitHit): void;
+  sessionRejected(c: SshConnection, refusal: Refusal, limit?: LimitHit): void;
   sessionStarted(c: SshConnection, s: SessionChannel): void;
   sessionEnded(c: SshConnection, s: SessionChannel, exit: SessionExit): void;
   closed(c: SshConnection): void;
@@ -133,15 +134,15 @@ export class SshConnection {
     const decision = decideLogin({ login, keyAlgo: ctx.key.algo, keyData: ctx.key.data, clientAddress: this.clientAddr.ip },
       this.env.view, this.env.guard, this.env.labels, this.env.now());
     if (!decision.ok && decision.plainKey) return ctx.reject(["publickey"]); // clients try their plain keys first
-    if (!decision.ok) return this.#refuse(ctx, decision.reason, decision.user, login);
+    if (!decision.ok) return this.#refuse(ctx, decision, decision.user, login);
     if (!this.env.runningAsRoot && login !== this.env.agentUser) {
-      return this.#refuse(ctx, `this agent runs as ${this.env.agentUser} and can only serve that login`, decision.subject.user, login);
+      return this.#refuse(ctx, { kind: "policy", reason: `this agent runs as ${this.env.agentUser} and can only serve that login` }, decision.subject.user, login);
     }
     const osUser = lookupOsUser(login);
-    if (!osUser) return this.#refuse(ctx, `no OS account named ${JSON.stringify(login)} on this host`, decision.subject.user, login);
+    if (!osUser) return this.#refuse(ctx, { kind: "policy", reason: `no OS account named ${JSON.stringify(login)} on this host` }, decision.subject.user, login);
     if (!ctx.signature) return ctx.accept(); // the client's key query: it signs next
     if (!ctx.blob || !verifySshSignature(decision.cert.key.blob, ctx.blob, ctx.signature)) {
-      return this.#refuse(ctx, "signature does not verify with the certified key", decision.subject.user, login);
+      return this.#refuse(ctx, { kind: "certificate", reason: "signature does not verify with the certified key" }, decision.subject.user, login);
     }
     const permissions = certPermissions(decision.cert);
     this.permits = permissions;
@@ -152,7 +153,7 @@ export class SshConnection {
   async #admit(ctx: AuthContext, subject: AccessSubject, osUser: OsUser, keyId: string, permissions: CertPermissions): Promise<void> {
     const refusal = await this.env.control.admitConnection(this, subject);
     if (this.#closed) return;
-    if (refusal) return this.#refuse(ctx, refusal.reason, subject.user, subject.login, refusal.limit);
+    if (refusal) return this.#refuse(ctx, refusal, subject.user, subject.login, refusal.limit);
     this.subject = subject;
     this.osUser = osUser;
     this.permissions = permissions;
@@ -160,13 +161,14 @@ export class SshConnection {
     ctx.accept();
   }
 
-  #refuse(ctx: AuthContext, reason: string, user: string | undefined, login: string, limit?: LimitHit): void {
+  #refuse(ctx: AuthContext, refusal: Refusal, user: string | undefined, login: string, limit?: LimitHit): void {
+    const { reason, kind } = refusal;
     // A client offers the same key twice (query, then signed): say each reason once.
     if (!this.#told.has(reason)) {
       this.#told.add(reason);
-      this.env.log.warn("login refused", { conn: this.id, user, login, client: this.clientAddr.ip, reason });
+      this.env.log.warn("login refused", { conn: this.id, user, login, client: this.clientAddr.ip, reason, kind });
       sendBanner(this.client, `hostward: ${reason}`);
-      this.env.events.rejected(this, reason, user, login, limit);
+      this.env.events.rejected(this, { kind, reason }, user, login, limit);
     }
     ctx.reject(["publickey"]);
   }
@@ -215,8 +217,8 @@ export class SshConnection {
   #admitSession(subject: AccessSubject): string | undefined {
     const lock = this.env.guard.check(subject);
     const limited = lock ? undefined : this.env.control.admitSession(this, subject);
-    const refusal = lock ?? limited?.reason;
-    if (refusal) this.env.events.sessionRejected(this, refusal, limited?.limit);
-    return refusal ? `hostward: ${refusal}` : undefined;
+    const refusal = lock ?? limited;
+    if (refusal) this.env.events.sessionRejected(this, { kind: refusal.kind, reason: refusal.reason }, limited?.limit);
+    return refusal ? `hostward: ${refusal.reason}` : undefined;
   }
 }

@@ -1,5 +1,6 @@
 // `hostward agent start`: joins (once) or loads the node identity, starts from the
 // cached cluster view, follows the change feed, heartbeats, enforces locks, serves SSH.
+import type { Refusal, RefusalKind } from "../core/refusal-kind.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConfig } from "../core/config.ts";
@@ -41,6 +42,8 @@ const STARTUP_WAIT_MS = 5_000;
 export interface RunningAgent {
   serverId: string;
   sshPort: number;
+  /** The diagnostics listener's port, when diag_addr is set (port 0 there picks a free one). */
+  diagPort?: number;
   view: ClusterView;
   ssh: SshServer;
   stop(): Promise<void>;
@@ -78,21 +81,18 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   await Promise.race([Promise.all([feed.firstAttempt, leasesReleased]), waitLeft()]);
   const guard = new AccessGuard(view, node.serverId, now);
   const recorder = new AgentRecorder({ dataDir: cfg.dataDir, serverId: node.serverId, settings: cfg.recording, api: node.api, log: log.child({ component: "recorder" }), now });
-  const counters = { rejected: (_r: string) => {} };
-  const control = new SessionControl(leases, {
-    cut: (who, reason, sid) => outbox.emit({ event: "client.disconnect", code: "T3006I", user: who.user, login: who.login, reason, ...(sid ? { sid } : {}) }),
-  }, log);
-  const events = auditEvents(outbox, (r) => counters.rejected(r), control);
+  const metrics = agentMetrics();
+  const control = new SessionControl(leases, { cut: (who, reason, sid) => outbox.emit(disconnectEvent(who, reason, sid)) }, log);
+  const events = auditEvents(outbox, metrics.rejected, control);
   const ssh = new SshServer(
     { privateKeyPem: node.hostKeyPem, certBlob: hostCert.blob, certType: hostCert.type },
     { view, guard, labels: cfg.ssh.labels, runningAsRoot: process.getuid?.() === 0, agentUser: currentOsUser()?.name ?? String(process.getuid?.()), log, now, events, control,
-      record: recordingHook(recorder, view, cfg.recording.notice, (c, reason) => events.sessionRejected(c, reason)),
+      record: recordingHook(recorder, view, cfg.recording.notice, (c, reason) => events.sessionRejected(c, { kind: "recording", reason })),
       forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
-    (cut) => outbox.emitMany(cut.flatMap(({ conn, reason, sids }) => (sids.length ? sids : [undefined])
-      .map((sid) => ({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason, ...(sid ? { sid } : {}) })))), log);
+    (cut) => outbox.emitMany(cut.flatMap(({ conn, reason, sids }) => (sids.length ? sids : [undefined]).map((sid) => disconnectEvent(conn, reason, sid)))), log);
   enforcer.start();
   const sshPort = await ssh.listen(cfg.ssh.listen.host, cfg.ssh.listen.port);
   const heartbeat = new Heartbeat(node.api, advertiseAddr(cfg.ssh.advertiseAddr, { host: cfg.ssh.listen.host, port: sshPort }), cfg.ssh.labels, log, () => ({
@@ -108,13 +108,12 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   outbox.start();
   recorder.start();
   feed.onConnected = () => recorder.uploader.retryNow();
-  const metrics = agentMetrics({ ssh, view, outbox, guard, leases, feed, clock });
-  counters.rejected = metrics.rejected;
+  metrics.watch({ ssh, view, outbox, guard, leases, feed, clock });
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed, clock), metrics: () => metrics.registry.render() }) : undefined;
   if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });
   log.info("agent started", { ssh: formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), auth_server: node.identity.authServer, synced: feed.connected });
   return {
-    serverId: node.serverId, sshPort, view, ssh,
+    serverId: node.serverId, sshPort, view, ssh, diagPort: diag?.port,
     async stop() {
       enforcer.stop();
       leases.stop();
@@ -139,16 +138,21 @@ function readiness(view: ClusterView, guard: AccessGuard, feed: FeedClient, cloc
   return { ok: true, reason: feed.connected ? clock.degraded() : "change feed reconnecting" };
 }
 
-function auditEvents(outbox: AuditOutbox, countRejection: (reason: string) => void, control: SessionControl): ConnectionEvents {
-  const rejected = (user: string | undefined, login: string | undefined, reason: string, limit?: LimitHit) => {
-    countRejection(reason);
+/** The audit event for a connection or session the agent cut (lock, lease, max_session_ttl). */
+function disconnectEvent(who: { user?: string; login?: string }, reason: string, sid?: string) {
+  return { event: "client.disconnect", code: "T3006I", user: who.user, login: who.login, reason, ...(sid ? { sid } : {}) };
+}
+
+function auditEvents(outbox: AuditOutbox, countRejection: (kind: RefusalKind) => void, control: SessionControl): ConnectionEvents {
+  const rejected = (user: string | undefined, login: string | undefined, { kind, reason }: Refusal, limit?: LimitHit) => {
+    countRejection(kind);
     // sessctl.limit carries exactly the fields of seed 001's example (no login, no reason).
     if (limit) outbox.emit({ event: "sessctl.limit", code: "T1006W", user, max: limit.max, sessctl_kind: limit.kind });
-    else outbox.emit({ event: "session.rejected", code: "T1006W", user, login, reason });
+    else outbox.emit({ event: "session.rejected", code: "T1006W", user, login, reason, reason_kind: kind });
   };
   return {
-    rejected: (_c, reason, user, login, limit) => rejected(user, login, reason, limit),
-    sessionRejected: (c, reason, limit) => rejected(c.user, c.login, reason, limit),
+    rejected: (_c, refusal, user, login, limit) => rejected(user, login, refusal, limit),
+    sessionRejected: (c, refusal, limit) => rejected(c.user, c.login, refusal, limit),
     sessionStarted: (c, s) => {
       outbox.emit({ event: "session.start", code: "T2000I", user: c.user, login: c.login, sid: s.id, session_kind: s.kind, client: c.clientAddr.ip, recorded: s.recorded });
       if (s.command !== undefined) outbox.emit({ event: "exec", code: "T3002I", user: c.user, login: c.login, sid: s.id, command: s.command });

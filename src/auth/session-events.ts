@@ -2,7 +2,7 @@
 // inventory is a view of the event log, so an event delivered twice changes nothing
 // and an outage only delays it. session.start/end open and close a row; refusals
 // (session.rejected, sessctl.limit) add one; client.disconnect with a session id notes why.
-import { refusalKind } from "../core/refusal-kind.ts";
+import { asRefusalKind } from "../core/refusal-kind.ts";
 import { sessctlLimitMessage, type SessctlKind } from "../core/session-control-messages.ts";
 import type { SessionInventory } from "./session-inventory.ts";
 import type { AuditEvent } from "./store.ts";
@@ -27,7 +27,7 @@ export async function applySessionEvent(inv: SessionInventory, e: AuditEvent & {
     }
     case "session.rejected": {
       const reason = text(e.reason) ?? "refused";
-      await inv.rejected({ ...base, id: e.uid, time, reason, reasonKind: refusalKind(reason) });
+      await inv.rejected({ ...base, id: e.uid, time, reason, reasonKind: asRefusalKind(e.reason_kind) });
       return;
     }
     case "sessctl.limit": {

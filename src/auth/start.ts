@@ -47,6 +47,8 @@ export interface RunningAuth {
   caPin: string;
   caCertPem: string;
   adminIdentityPath: string;
+  /** The diagnostics listener's port, when diag_addr is set (port 0 there picks a free one). */
+  diagPort?: number;
   stop(): Promise<void>;
 }
 
@@ -129,7 +131,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: async () => { await refreshMetrics(); return metrics.render(); } }) : undefined;
   log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir, store: redactUrl(cfg.store.url) });
   return {
-    svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath, addonUrls: started.flatMap((a) => (a.url ? [a.url] : [])),
+    svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath, diagPort: diag?.port, addonUrls: started.flatMap((a) => (a.url ? [a.url] : [])),
     async stop() {
       for (const a of started) await a.stop();
       clearInterval(sweeper);

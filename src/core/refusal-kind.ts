@@ -1,14 +1,20 @@
-// A bounded label for a refusal (metrics, inventory counts): the kind of refusal,
-// never user names or free text.
-export type RefusalKind = "lock" | "stale_view" | "certificate" | "policy" | "max_connections" | "max_sessions" | "session_control" | "other";
+// A refusal as data: its kind, decided where the refusal is made, travels with the message
+// to the log, the client, the metric, the audit event and the inventory. Never parsed back.
+export const REFUSAL_KINDS = [
+  "certificate", "source_address", "unknown_user", "policy", "lock", "stale_view",
+  "max_connections", "max_sessions", "session_control", "recording", "other",
+] as const;
 
-export function refusalKind(reason: string): RefusalKind {
-  if (reason.startsWith("lock targeting")) return "lock";
-  if (reason.startsWith("preventive lock-out")) return "stale_view";
-  if (reason.startsWith("too many concurrent ssh connections")) return "max_connections";
-  if (reason.startsWith("too many session channels")) return "max_sessions";
-  if (reason.startsWith("max_connections for user")) return "session_control";
-  if (reason.startsWith("certificate") || reason.includes("principal") || reason.startsWith("malformed")) return "certificate";
-  if (reason.includes("not allowed") || reason.includes("denied") || reason.includes("not known")) return "policy";
-  return "other";
+/** A bounded label (metrics, inventory counts): the kind of refusal, never names or free text. */
+export type RefusalKind = (typeof REFUSAL_KINDS)[number];
+
+/** A decision to refuse: what kind it is and what the person is told (without "hostward: "). */
+export interface Refusal {
+  kind: RefusalKind;
+  reason: string;
+}
+
+/** A kind read from outside (an agent's event): one we know, else "other". */
+export function asRefusalKind(v: unknown): RefusalKind {
+  return (REFUSAL_KINDS as readonly unknown[]).includes(v) ? (v as RefusalKind) : "other";
 }

@@ -45,7 +45,7 @@ export interface SshCertificate {
   signedBytes: Uint8Array;
 }
 
-export type CertCheck = { ok: true } | { ok: false; reason: string };
+export type CertCheck = { ok: true } | { ok: false; reason: string; kind: "certificate" | "source_address" };
 
 export interface CertificateRequest {
   certType: CertType;
@@ -106,7 +106,7 @@ export function checkCertificate(
   cert: SshCertificate,
   want: { caKeys: Uint8Array[]; certType: CertType; now: Date; principal?: string; clientAddress?: string },
 ): CertCheck {
-  const fail = (reason: string): CertCheck => ({ ok: false, reason });
+  const fail = (reason: string): CertCheck => ({ ok: false, reason, kind: "certificate" });
   if (!_trusted(cert.signatureKey, want.caKeys)) return fail("certificate not signed by a trusted CA");
   if (!verifySshSignature(cert.signatureKey, cert.signedBytes, cert.signature)) {
     return fail("certificate signature does not verify");
@@ -238,7 +238,7 @@ function _checkSourceAddress(list: string | undefined, clientAddress: string | u
   try {
     cidrs = parseCidrList(list);
   } catch {
-    return { ok: false, reason: "certificate has an invalid source-address list" };
+    return { ok: false, reason: "certificate has an invalid source-address list", kind: "certificate" };
   }
   if (clientAddress === undefined) return { ok: true };
   const allowed = cidrs.some((c) => {
@@ -249,7 +249,7 @@ function _checkSourceAddress(list: string | undefined, clientAddress: string | u
     }
   });
   if (allowed) return { ok: true };
-  return { ok: false, reason: `source address ${_clip(clientAddress)} not allowed by certificate` };
+  return { ok: false, reason: `source address ${_clip(clientAddress)} not allowed by certificate`, kind: "source_address" };
 }
 
 function _sign(req: CertificateRequest, ca: { publicBlob: Uint8Array; privateKey: KeyObject }): Uint8Array {

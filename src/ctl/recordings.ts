@@ -27,7 +27,7 @@ const list: CtlCommand = async (args, ctx) => {
   const rows = await ctx.client().request<Record<string, unknown>[]>("GET", `/v1/recordings?${q}`);
   const shown = rows.map((r) => ({ ...r, duration: seconds(r.duration_ms) }));
   printRows(shown, [["session_id", "Session"], ["user", "User"], ["login", "Login"], ["kind", "Kind"], ["started", "Started"], ["duration", "Duration"],
-    ["state", "Recording"], ["bytes", "Bytes"], ["server_id", "Node"]], format(values.format), rows);
+    ["state", "Recording"], ["reason", "Reason"], ["bytes", "Bytes"], ["server_id", "Node"]], format(values.format), rows);
 };
 
 const download: CtlCommand = async (args, ctx) => {

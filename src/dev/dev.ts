@@ -54,7 +54,7 @@ export async function runDev(args: string[]): Promise<void> {
   console.log(`hostward dev cluster is up: auth 127.0.0.1:${auth.port}, node ${agent.serverId} on 127.0.0.1:${agent.sshPort}`);
   const identity = dir === resolve(".hostward") ? "" : ` --identity ${shown}/admin.identity`;
   console.log(`ctl acts as the cluster's admin: ${ctlCommand()}${identity} status`);
-  console.log(`Metrics: http://127.0.0.1:${opts.diagPort}/metrics (auth), http://127.0.0.1:${opts.agentDiagPort}/metrics (agent)`);
+  console.log(`Metrics: http://127.0.0.1:${auth.diagPort}/metrics (auth), http://127.0.0.1:${agent.diagPort}/metrics (agent)`);
   console.log(`Log in with:\n\n  ssh -F ${shown}/ssh_config node\n`);
   console.log(`Web console: ${auth.addonUrls[0]} (sign in with: ${ctlCommand().replace(/ ctl$/, " web")}${identity})`);
   console.log("Ctrl-C stops everything.");
@@ -75,8 +75,8 @@ function devOptions(args: string[]) {
       authPort: port(values["auth-port"] ?? "3025", "--auth-port"),
       sshPort: port(values["ssh-port"] ?? "3022", "--ssh-port"),
       webPort: port(values["web-port"] ?? "3080", "--web-port"),
-      diagPort: port(values["diag-port"] ?? "3001", "--diag-port"),
-      agentDiagPort: port(values["agent-diag-port"] ?? "3002", "--agent-diag-port"),
+      diagPort: port(values["diag-port"] ?? "0", "--diag-port"),
+      agentDiagPort: port(values["agent-diag-port"] ?? "0", "--agent-diag-port"),
       logLevel: (values["log-level"] ?? "warn") as "debug" | "info" | "warn" | "error",
     };
   } catch (e) {

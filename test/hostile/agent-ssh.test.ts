@@ -168,7 +168,11 @@ describe("every other request a client can send", () => {
     await Promise.all(clients.map(async (h) => {
       const ch = await h.session();
       await h.channelRequest(ch, "pty-req", ptyReq("xterm"));
-      await h.channelRequest(ch, "shell", Buffer.alloc(0));
+      let out = "";
+      ch.on("data", (d: Buffer) => (out += d));
+      await h.channelRequest(ch, "exec", sshString("echo RUNNING; exec sleep 60"));
+      // Dropped once the program runs (not while the login shell reads its rc files).
+      await waitFor(() => out.includes("RUNNING"), 20_000, "the session to run");
       h.socket().destroy();
     }));
     await expectServing();
@@ -179,8 +183,9 @@ describe("hostward dev (auth and agent in one process)", () => {
   test("survives the same requests", async () => {
     const { CLI, freePort, startProc } = await import("../helpers/process.ts");
     const dir = join(c.dir, "dev");
-    const [authPort, sshPort] = [await freePort(), await freePort()];
-    const dev = startProc([...CLI, "dev", "--dir", dir, "--auth-port", String(authPort), "--ssh-port", String(sshPort)]);
+    const [authPort, sshPort, webPort, diagPort, agentDiagPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+    const dev = startProc([...CLI, "dev", "--dir", dir, "--auth-port", String(authPort), "--ssh-port", String(sshPort),
+      "--web-port", String(webPort), "--diag-port", String(diagPort), "--agent-diag-port", String(agentDiagPort)]);
     try {
       await dev.waitForOutput(/Log in with/, 30_000);
       const ssh = (...args: string[]) => run(["ssh", "-F", join(dir, "ssh_config"), "-o", "BatchMode=yes", ...args]);

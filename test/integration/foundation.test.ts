@@ -84,21 +84,24 @@ describe("certificate refusals", () => {
     return { name, key, cert: `${key}-cert.pub` };
   }
 
-  const cases: [string, string[], RegExp][] = [
-    ["expired", ["-I", "alice", "-n", "root", "-V", "20200101:20200102"], /certificate expired/],
-    ["not yet valid", ["-I", "alice", "-n", "root", "-V", "+1d:+2d"], /certificate not yet valid/],
-    ["wrong principal", ["-I", "alice", "-n", "postgres", "-V", "-5m:+1h"], /login "root" is not a principal/],
-    ["source address", ["-I", "alice", "-n", "root", "-V", "-5m:+1h", "-O", "source-address=10.9.9.0/24"], /source address .* not allowed/],
-    ["unknown critical option", ["-I", "alice", "-n", "root", "-V", "-5m:+1h", "-O", "critical:hostward-unknown=1"], /unknown critical option/],
-    ["unknown user", ["-I", "mallory", "-n", "root", "-V", "-5m:+1h"], /user "mallory" is not known/],
+  // Each refusal's kind is decided where the check fails and travels as data (log, metric, event).
+  const cases: [string, string[], RegExp, string][] = [
+    ["expired", ["-I", "alice", "-n", "root", "-V", "20200101:20200102"], /certificate expired/, "certificate"],
+    ["not yet valid", ["-I", "alice", "-n", "root", "-V", "+1d:+2d"], /certificate not yet valid/, "certificate"],
+    ["wrong principal", ["-I", "alice", "-n", "postgres", "-V", "-5m:+1h"], /login "root" is not a principal/, "certificate"],
+    ["source address", ["-I", "alice", "-n", "root", "-V", "-5m:+1h", "-O", "source-address=10.9.9.0/24"], /source address .* not allowed/, "source_address"],
+    ["unknown critical option", ["-I", "alice", "-n", "root", "-V", "-5m:+1h", "-O", "critical:hostward-unknown=1"], /unknown critical option/, "certificate"],
+    ["unknown user", ["-I", "mallory", "-n", "root", "-V", "-5m:+1h"], /user "mallory" is not known/, "unknown_user"],
   ];
-  for (const [name, args, reason] of cases) {
-    test(`${name} → refused, and the client and the log say why`, async () => {
+  for (const [name, args, reason, kind] of cases) {
+    test(`${name} → refused, and the client, the log and the metric say why`, async () => {
       const user = await signWithClusterCa(name.replace(/\W/g, "_"), args);
       const r = await c.ssh(agent, user, "root", ["true"]);
       expect(r.code).toBe(255);
       expect(r.stderr).toMatch(reason);
-      await waitFor(() => logLines(agent).some((l) => l.msg === "login refused" && reason.test(String(l.reason))), 5000, "the refusal in the agent log");
+      await waitFor(() => logLines(agent).some((l) => l.msg === "login refused" && reason.test(String(l.reason)) && l.kind === kind), 5000, "the refusal and its kind in the agent log");
+      const metrics = await (await fetch(`http://127.0.0.1:${agent.diagPort}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`hostward_agent_rejections_total\\{reason="${kind}"\\} [1-9]`));
     });
   }
 

@@ -250,7 +250,7 @@ export function storeSuite(name: string, backend: Backend): void {
       const limit = ev("sessctl.limit", { max: 2, sessctl_kind: "connection", login: undefined });
       await applySessionEvent(s.sessions, limit);
       await applySessionEvent(s.sessions, limit);
-      await applySessionEvent(s.sessions, ev("session.rejected", { reason: 'lock targeting User:"alice" is in force' }));
+      await applySessionEvent(s.sessions, ev("session.rejected", { reason: 'lock targeting User:"alice" is in force', reason_kind: "lock" }));
       const rows = await s.sessions.list({ states: ["rejected"], limit: 10 });
       expect(rows.map((r) => r.reason).sort()).toEqual(['lock targeting User:"alice" is in force', 'too many concurrent ssh connections for user "alice" (max=2)']);
       expect((await s.sessions.counts()).rejections).toEqual({ lock: 1, max_connections: 1 });

@@ -40,7 +40,7 @@ export class ConnectionForwards implements ForwardGate {
   /** The reason this kind of forward is refused now, or undefined. */
   refusal(kind: ForwardChannelKind): string | undefined {
     const locked = this.env.guard.check(this.conn.subject);
-    if (locked) return locked;
+    if (locked) return locked.reason;
     if ((kind === "local-socket" || kind === "remote-socket") && this.env.runningAsRoot && this.conn.osUser.uid !== 0) {
       return "Unix-socket forwarding is only available to the root login on this node";
     }
