@@ -67,13 +67,13 @@ for (const which of ["ahead", "behind"] as const) {
 
     const target = await c.addUser(`target-${which}`, ["free"]);
     await c.ctlOk("lock", "--user", target.name, "--ttl", "5m", "--message", `five minutes ${which}`);
-    await waitFor(async () => (await c.ssh(agent, target, "root", ["true"])).stderr.includes(`five minutes ${which}`), 10_000, "the 5m lock to hold on the skewed agent");
+    await waitFor(async () => (await c.ssh(agent, target, "root", ["true"])).stderr.includes(`five minutes ${which}`), 30_000, "the 5m lock to hold on the skewed agent");
     expect((await c.ssh(agent, free, "root", ["echo in"])).stdout).toBe("in\n");
 
     // Its refusal event sorts at the real time, not 10 minutes away.
     const events = JSON.parse(await c.ctlOk("events", "ls", "--type", "session.rejected", "--user", target.name, "--format", "json")) as { time: string; server_id: string }[];
     const mine = events.filter((e) => e.server_id === agent.serverId());
     expect(mine.length).toBeGreaterThan(0);
-    for (const e of mine) expect(Math.abs(Date.parse(e.time) - Date.now())).toBeLessThan(30_000);
-  }, 60_000);
+    for (const e of mine) expect(Math.abs(Date.parse(e.time) - Date.now())).toBeLessThan(60_000);
+  }, 120_000);
 }
