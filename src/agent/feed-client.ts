@@ -20,6 +20,8 @@ export class FeedClient {
   onRewind: () => void = () => {};
   /** Called on every (re)connection: the auth service answers again. */
   onConnected: () => void = () => {};
+  /** The auth service asks to end one session now (an operator terminated it). */
+  onTerminate: (sid: string, reason: string) => void = () => {};
   #ws?: WebSocket;
   #stopped = false;
   #backoff = BACKOFF_MIN_MS;
@@ -133,6 +135,12 @@ export class FeedClient {
         if (c.rev !== this.view.rev + 1) throw new Error(`gap in change feed: have ${this.view.rev}, got ${c.rev}`);
         hash(c.hash);
         this.view.applyChanges([c], undefined, at);
+        return;
+      }
+      case "terminate": {
+        const { sid, reason } = msg as { sid?: unknown; reason?: unknown };
+        if (typeof sid !== "string" || typeof reason !== "string") throw new Error("terminate without sid and reason");
+        this.onTerminate(sid, reason);
         return;
       }
       default:

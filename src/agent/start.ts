@@ -108,6 +108,13 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
   outbox.start();
   recorder.start();
   feed.onConnected = () => recorder.uploader.retryNow();
+  feed.onTerminate = (sid, reason) => {
+    for (const conn of ssh.connections) for (const s of conn.sessions) {
+      if (s.id !== sid) continue;
+      s.terminate(`hostward: ${reason}`);
+      outbox.emit({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason, sid });
+    }
+  };
   metrics.watch({ ssh, view, outbox, guard, leases, feed, clock });
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed, clock), metrics: () => metrics.registry.render() }) : undefined;
   if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });

@@ -47,6 +47,20 @@ export class WatchHub {
     return this.#watchers.size;
   }
 
+  /**
+   * A command for one node's agent over its feed (not a change: no revision, not kept):
+   * `terminate` a session. Returns how many of its connections it went out on.
+   */
+  command(serverId: string, msg: { type: "terminate"; sid: string; reason: string }): number {
+    let sent = 0;
+    for (const w of this.#watchers.values()) {
+      if (w.ws.data.serverId !== serverId) continue;
+      w.ws.send(JSON.stringify(msg));
+      sent++;
+    }
+    return sent;
+  }
+
   get revision(): number {
     return this.#rev;
   }

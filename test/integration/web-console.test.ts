@@ -131,6 +131,33 @@ describe("signing in", () => {
 });
 
 describe("sessions", () => {
+  test("'Terminate' ends one session with the message; the person's other session goes on", async () => {
+    const page = await signedInPage();
+    await page.goto(`${webUrl}/#/sessions`);
+    const [a, b] = [await openLiveSession(c.sshArgs(agent, dave, "root", ["-tt"])), await openLiveSession(c.sshArgs(agent, dave, "root", ["-tt"]))];
+    try {
+      await page.locator("[data-testid=sessions] tbody tr", { hasText: "dave" }).filter({ hasText: "active" }).nth(1).waitFor({ timeout: 10_000 });
+      const active = JSON.parse(await c.ctlOk("sessions", "ls", "--state", "active", "--user", "dave", "--format", "json")) as { id: string; start: string }[];
+      expect(active).toHaveLength(2);
+      const target = [...active].sort((x, y) => x.start.localeCompare(y.start))[0]!; // a's session started first
+      await page.click(`[data-testid=terminate-${target.id}]`);
+      await page.fill("dialog[data-testid=terminate-dialog] input[name=message]", "Please reconnect.");
+      await page.click("[data-testid=terminate-confirm]");
+      await a.ended(15_000);
+      expect(a.proc.output()).toContain("session terminated by admin: Please reconnect.");
+      expect(b.alive()).toBe(true);
+      b.send("echo STILL-$((20+1))");
+      await b.proc.waitForOutput(/STILL-21/);
+      await page.locator(`[data-session="${target.id}"]`, { hasText: "completed" }).waitFor({ timeout: 15_000 });
+      const audit = JSON.parse(await c.ctlOk("events", "ls", "--type", "session.terminate", "--format", "json")) as { sid: string; user: string }[];
+      expect(audit.some((e) => e.sid === target.id && e.user === "admin")).toBe(true);
+    } finally {
+      b.send("exit");
+      await b.ended(15_000).catch(() => {});
+    }
+    await page.close();
+  }, 90_000);
+
   test("an ssh -tt session appears live; 'Lock user' cuts it and the row says why", async () => {
     const page = await signedInPage();
     await page.goto(`${webUrl}/#/sessions`);
@@ -273,7 +300,7 @@ describe("pages and roles", () => {
     // The API's validation and message, unchanged: a lock with no target.
     await page.fill("[data-testid=lock-form] input[name=message]", "no target");
     await page.click("[data-testid=lock-form] button[type=submit]");
-    expect(await page.locator("[data-testid=lock-error]").textContent({ timeout: 10_000 })).toContain("at least one target");
+    await page.waitForFunction(() => (document.querySelector("[data-testid=lock-error]")?.textContent ?? "").includes("at least one target"), undefined, { timeout: 10_000 });
     await shot(page, "locks");
     await page.goto(`${webUrl}/#/nodes`);
     const node = page.locator("[data-testid=nodes] tbody tr").first();
@@ -304,7 +331,8 @@ describe("pages and roles", () => {
     const nav = await page.locator("#nav a").allTextContents();
     expect(nav).toEqual(["Sessions", "Recordings", "Audit log", "Storage"]);
     await page.waitForSelector("[data-testid=sessions]");
-    expect(await page.locator("text=Lock user").count()).toBe(0);
+    expect(await page.locator("button", { hasText: "Lock user" }).count()).toBe(0);
+    expect(await page.locator("button", { hasText: "Terminate" }).count()).toBe(0);
     await shot(page, "auditor");
     const refused = await page.evaluate(async () => {
       const me = (await (await fetch("/web/me")).json()) as any;
@@ -313,6 +341,11 @@ describe("pages and roles", () => {
     });
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe('access denied to perform action "create" on "lock"');
+    const terminate = await page.evaluate(async () => {
+      const me = (await (await fetch("/web/me")).json()) as any;
+      return (await fetch("/api/v1/sessions/00000000-0000-4000-8000-000000000000/terminate", { method: "POST", headers: { "x-csrf-token": me.csrf } })).status;
+    });
+    expect(terminate).toBe(403);
     await page.close();
   }, 60_000);
 

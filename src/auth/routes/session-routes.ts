@@ -3,7 +3,8 @@
 import { formatDuration, ms } from "../../core/duration.ts";
 import type { Route } from "../api.ts";
 import type { AuthService } from "../auth-service.ts";
-import { badRequest } from "../http-error.ts";
+import { asBody, str } from "../body-fields.ts";
+import { badRequest, HttpError, notFound } from "../http-error.ts";
 import type { SessionRecord, StoredSessionState } from "../session-inventory.ts";
 import { requireNode } from "./semaphore-routes.ts";
 import { recordingState } from "./recording-routes.ts";
@@ -35,6 +36,23 @@ export function sessionRoutes(): Route[] {
         });
         const views = await Promise.all(rows.map((r) => sessionView(r, ctx.svc)));
         return views.filter((r) => !state || r.state === state);
+      },
+    },
+    {
+      method: "POST", path: "/v1/sessions/:id/terminate",
+      handler: async (ctx) => {
+        ctx.authorize("session", "update");
+        const id = ctx.params.id!;
+        const node = await ctx.svc.store.sessions.nodeOf(id);
+        if (!node) throw notFound(`no session ${JSON.stringify(id.slice(0, 64))}`);
+        const message = str(asBody(ctx.body ?? {}), "message", { optional: true, max: 1024 });
+        if (/[\x00-\x1f\x7f]/.test(message)) throw badRequest("message: must be one line without control characters");
+        const who = ctx.caller.kind === "user" ? ctx.caller.name : "";
+        const reason = `session terminated by ${who}${message ? `: ${message}` : ""}`;
+        const sent = ctx.svc.hub?.command(node, { type: "terminate", sid: id, reason }) ?? 0;
+        if (sent === 0) throw new HttpError(503, `node ${node} is not connected to the auth service; the session cannot be reached now`);
+        await ctx.svc.audit({ event: "session.terminate", code: "TSC01I", user: who, sid: id, server_id: node, reason });
+        return { terminating: id, node };
       },
     },
     {

@@ -1,6 +1,30 @@
-// One confirmation before a lock: what it will do, a message for the person, a TTL.
+// One confirmation before cutting someone off: a lock (message, TTL) or ending one session.
 import { api } from "../api.ts";
 import { h } from "../dom.ts";
+
+/** Ends one session (the person may log in again); the message is shown on their terminal. */
+export function terminateDialog(row: { id: string; user: string; login: string }, done: () => void): void {
+  const message = h("input", { name: "message", placeholder: "Shown on their terminal", value: "" });
+  const error = h("p", { class: "error" });
+  const dialog = h("dialog", { "data-testid": "terminate-dialog" },
+    h("form", { method: "dialog", onsubmit: (e: Event) => { e.preventDefault(); void submit(); } },
+      h("p", {}, `Terminate ${row.user}'s session as ${row.login}? They can log in again; lock them to keep them out.`),
+      h("label", {}, "Message ", message), error,
+      h("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), " ",
+      h("button", { type: "submit", class: "danger", "data-testid": "terminate-confirm" }, "Terminate")));
+  async function submit(): Promise<void> {
+    try {
+      await api("POST", `/v1/sessions/${encodeURIComponent(row.id)}/terminate`, { message: message.value });
+      dialog.close();
+      dialog.remove();
+      done();
+    } catch (e) {
+      error.textContent = (e as Error).message;
+    }
+  }
+  document.body.append(dialog);
+  dialog.showModal();
+}
 
 export function lockDialog(target: Record<string, string>, what: string, done: () => void): void {
   const message = h("input", { name: "message", placeholder: "Shown on their terminal", value: "" });

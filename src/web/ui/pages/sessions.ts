@@ -3,7 +3,7 @@
 import { api } from "../api.ts";
 import { h, table, when } from "../dom.ts";
 import { every, type Page } from "../page.ts";
-import { lockDialog } from "./lock-dialog.ts";
+import { lockDialog, terminateDialog } from "./lock-dialog.ts";
 
 interface SessionRow {
   id: string; state: string; user: string; login: string; node: string; kind: string;
@@ -14,6 +14,7 @@ const PAGE = 50;
 
 export const sessionsPage: Page = async (ctx) => {
   const canLock = ctx.me.can["lock.create"] === true;
+  const canTerminate = ctx.me.can["session.update"] === true;
   const f = filterForm(() => { cursors = []; void load(); });
   const out = h("div", {});
   const pager = h("div", { class: "pager" });
@@ -38,7 +39,9 @@ export const sessionsPage: Page = async (ctx) => {
       rows.map((r) => [
         h("span", { class: `state-${r.state}` }, r.state), r.user, r.login, h("span", { class: "mono", title: r.node }, r.node.slice(0, 8)), r.kind,
         when(r.start), when(r.end), r.duration, r.recording, r.reason,
-        r.state === "active" && canLock ? h("button", { class: "danger", "data-testid": `lock-${r.user}`, onclick: () => lockDialog({ user: r.user }, `Lock ${r.user}: every session of theirs is cut now and new ones refused.`, load) }, "Lock user") : "",
+        r.state === "active" ? h("span", {},
+          canTerminate ? h("button", { "data-testid": `terminate-${r.id}`, onclick: () => terminateDialog(r, load) }, "Terminate") : "", " ",
+          canLock ? h("button", { class: "danger", "data-testid": `lock-${r.user}`, onclick: () => lockDialog({ user: r.user }, `Lock ${r.user}: every session of theirs is cut now and new ones refused.`, load) }, "Lock user") : "") : "",
       ]), "sessions"));
     out.firstElementChild?.querySelectorAll("tbody tr").forEach((tr, i) => tr.setAttribute("data-session", rows[i]!.id));
     pager.replaceChildren(
