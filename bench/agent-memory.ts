@@ -20,7 +20,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = join(ROOT, "bench", "results", "agent-memory.json");
 const STEPS = [200, Number(process.env.HOSTWARD_BENCH_SESSIONS ?? 1000)];
 const OPEN_CONCURRENCY = 12;
-const OPEN_TIMEOUT_MS = 30_000;
+const OPEN_TIMEOUT_MS = 60_000;
 const OPEN_BUDGET_MS = 300_000;
 const SETTLE_MS = 3_000;
 const GOALS = { idleMiB: 45, perSessionMiB: 1 };
@@ -69,9 +69,10 @@ export async function run(): Promise<object> {
       await forEachBounded(Array.from({ length: want }), OPEN_CONCURRENCY, t0 + OPEN_BUDGET_MS, async () => {
         const s = new LiveSsh(argv);
         live.push(s);
+        // One slow shell on a busy machine is counted, not fatal: the goal is no refusal.
         await s.ready(OPEN_TIMEOUT_MS).catch((e: Error) => {
           failed++;
-          throw e;
+          log(`session ${live.length}: ${e.message}`);
         });
       });
       const openSeconds = (performance.now() - t0) / 1000;

@@ -27,9 +27,11 @@ export function foundationReport(m: Measurements, machine: MachineInfo, hostward
   const stream = { hostward: streamSide(m.stream.hostward), sshd: streamSide(m.stream.sshd), sshdMatched: streamSide(m.stream.sshdMatched) };
   const latencyRatio = ratio(login.hostward.p50, login.sshd.p50);
   const streamRatio = ratio(stream.hostward.mibPerSec, stream.sshd.mibPerSec);
+  const matchedRatio = ratio(stream.hostward.mibPerSec, stream.sshdMatched.mibPerSec);
   const targets: Target[] = [
     { name: "login latency p50", metric: "hostward/sshd", target: "<= 1.0", value: latencyRatio, pass: latencyRatio <= 1.0 },
-    { name: "exec stdout throughput", metric: "hostward/sshd", target: ">= 0.9", value: streamRatio, pass: streamRatio >= 0.9 },
+    { name: "exec stdout throughput", metric: "hostward/sshd", target: ">= 1.0", value: streamRatio, pass: streamRatio >= 1.0 },
+    { name: "exec stdout throughput, same algorithms", metric: "hostward/sshd-matched", target: ">= 0.9", value: matchedRatio, pass: matchedRatio >= 0.9 },
   ];
   return {
     benchmark: "foundation",
@@ -58,7 +60,8 @@ export function foundationReport(m: Measurements, machine: MachineInfo, hostward
       pick: "median",
       ...stream,
       ratio: streamRatio,
-      ratioMatched: ratio(stream.hostward.mibPerSec, stream.sshdMatched.mibPerSec),
+      ratioMatched: matchedRatio,
+      serverCpu: "serverCpuSecondsPerGiB: CPU seconds of the server per GiB streamed (hostward: the dev process; sshd: its reaped per-connection processes), median over runs; less sensitive to other load on the machine than MiB/s",
     },
     targets,
     pass: targets.every((t) => t.pass),
@@ -74,7 +77,9 @@ export function foundationTable(r: FoundationReport): string {
     ["login p99, ms", f(l.hostwardMs.p99), f(l.sshdMs.p99), f(l.ratioP99, 2), "(info)"],
     ["login p50, ms, vs sshd-matched", f(l.hostwardMs.p50), f(l.sshdMatchedMs.p50), f(l.ratioP50Matched, 2), "(info)"],
     [`exec stdout MiB/s, median of ${runs}`, f(t.hostward.mibPerSec), f(t.sshd.mibPerSec), f(t.ratio, 2), verdict(r.targets[1])],
-    [`exec stdout MiB/s, median of ${runs}, vs sshd-matched`, f(t.hostward.mibPerSec), f(t.sshdMatched.mibPerSec), f(t.ratioMatched, 2), "(info)"],
+    [`exec stdout MiB/s, median of ${runs}, vs sshd-matched`, f(t.hostward.mibPerSec), f(t.sshdMatched.mibPerSec), f(t.ratioMatched, 2), verdict(r.targets[2])],
+    ["server CPU s per GiB streamed (median)", f(t.hostward.serverCpuSecondsPerGiB, 2), f(t.sshd.serverCpuSecondsPerGiB, 2), f(t.hostward.serverCpuSecondsPerGiB / t.sshd.serverCpuSecondsPerGiB, 2), "(info)"],
+    ["same, vs sshd-matched", f(t.hostward.serverCpuSecondsPerGiB, 2), f(t.sshdMatched.serverCpuSecondsPerGiB, 2), f(t.hostward.serverCpuSecondsPerGiB / t.sshdMatched.serverCpuSecondsPerGiB, 2), "(info)"],
   ];
   const algo = (x: Negotiated) => `${x.kex} / ${x.cipher}`;
   const head = [
@@ -88,7 +93,8 @@ export function foundationTable(r: FoundationReport): string {
 
 function streamSide(runs: StreamResult[]) {
   const rates = runs.map((r) => r.mibPerSec);
-  return { mibPerSec: r2(median(rates)), bestMiBPerSec: r2(Math.max(...rates)), runsMiBPerSec: rates.map(r2) };
+  const cpu = runs.filter((r) => r.serverCpuSeconds !== undefined).map((r) => r.serverCpuSeconds! / (r.bytes / 2 ** 30));
+  return { mibPerSec: r2(median(rates)), bestMiBPerSec: r2(Math.max(...rates)), runsMiBPerSec: rates.map(r2), serverCpuSecondsPerGiB: r2(median(cpu)), runsServerCpuSecondsPerGiB: cpu.map(r2) };
 }
 
 function summary(samples: number[]): Summary {

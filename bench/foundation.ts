@@ -1,7 +1,7 @@
 // Foundation benchmark: hostward's agent beside OpenSSH's sshd on loopback, measured in
 // the same run — login latency (`ssh node true`) and exec stdout throughput (1 GiB).
 // Writes bench/results/foundation.json and prints a table.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +38,10 @@ export async function run(): Promise<object> {
     await recordingOff(join(dir, "hostward"), hostward);
     mkdirSync(join(dir, "sshd"), { mode: 0o700 });
     sshd = await startSshd(join(dir, "sshd"), await loginName());
-    const m = await measure(hw.target, sshd.target).catch((e: Error) => {
+    const hwPid = hw.service.proc.pid;
+    const sshdPid = sshd.service.proc.pid;
+    const cpu: ServerCpu = { hostward: () => cpuSeconds(hwPid, false), sshd: () => cpuSeconds(sshdPid, true) };
+    const m = await measure(hw.target, sshd.target, cpu).catch((e: Error) => {
       const hint = hostward.srcDirty && source === "worktree" ? " (src/ has uncommitted changes; HOSTWARD_BENCH_SOURCE=head benchmarks HEAD instead)" : "";
       throw new Error(e.message + hint);
     });
@@ -55,7 +58,13 @@ export async function run(): Promise<object> {
   }
 }
 
-async function measure(hostward: SshTarget, sshd: SshTarget): Promise<Measurements> {
+/** CPU seconds a server has used so far: hostward's own process; sshd's reaped children (one per connection). */
+export interface ServerCpu {
+  hostward: () => number;
+  sshd: () => number;
+}
+
+async function measure(hostward: SshTarget, sshd: SshTarget, cpu: ServerCpu): Promise<Measurements> {
   const hw = await negotiated(hostward, LOGIN_TIMEOUT_MS);
   // The same sshd with the client limited to what hostward negotiates (hostward offers
   // fewer algorithms), to tell the cost of the algorithms from the cost of the server.
@@ -64,7 +73,7 @@ async function measure(hostward: SshTarget, sshd: SshTarget): Promise<Measuremen
   const algorithms = { hostward: hw, sshd: await negotiated(sshd, LOGIN_TIMEOUT_MS), sshdMatched: await negotiated(matched, LOGIN_TIMEOUT_MS) };
   for (const [name, a] of Object.entries(algorithms)) log(`${name}: kex ${a.kex}, host key ${a.hostKey}, cipher ${a.cipher}`);
   const logins = await interleavedLogins([hostward, sshd, matched]);
-  const streams = await interleavedStreams([hostward, sshd, matched]);
+  const streams = await interleavedStreams([hostward, sshd, matched], [cpu.hostward, cpu.sshd, cpu.sshd]);
   return {
     algorithms,
     login: { warmup: LOGIN_WARMUP, hostward: logins[0]!, sshd: logins[1]!, sshdMatched: logins[2]! },
@@ -91,8 +100,8 @@ async function interleavedLogins(targets: SshTarget[]): Promise<number[][]> {
   return samples;
 }
 
-/** STREAM_BYTES through exec stdout from each target in turn, STREAM_ROUNDS rounds. */
-async function interleavedStreams(targets: SshTarget[]): Promise<StreamResult[][]> {
+/** STREAM_BYTES through exec stdout from each target in turn, STREAM_ROUNDS rounds; with the server's CPU seconds. */
+async function interleavedStreams(targets: SshTarget[], cpu: (() => number)[]): Promise<StreamResult[][]> {
   const results = targets.map(() => [] as StreamResult[]);
   const deadline = performance.now() + STREAM_BUDGET_MS;
   for (let round = 0; round < STREAM_ROUNDS; round++) {
@@ -101,14 +110,36 @@ async function interleavedStreams(targets: SshTarget[]): Promise<StreamResult[][
       break;
     }
     for (const [i, t] of targets.entries()) {
+      const c0 = cpu[i]!();
       const r = await streamThroughput(t, STREAM_BYTES, STREAM_TIMEOUT_MS);
-      log(`stream: round ${round + 1} ${t.name}: ${r.mibPerSec.toFixed(1)} MiB/s (${r.seconds.toFixed(2)} s)`);
-      results[i]!.push(r);
+      // sshd's per-connection process is counted once the listener has reaped it.
+      const c1 = await settledCpu(cpu[i]!);
+      const serverCpuSeconds = c1 - c0;
+      log(`stream: round ${round + 1} ${t.name}: ${r.mibPerSec.toFixed(1)} MiB/s (${r.seconds.toFixed(2)} s), server CPU ${serverCpuSeconds.toFixed(2)} s`);
+      results[i]!.push({ ...r, serverCpuSeconds });
     }
   }
   return results;
 }
 
+/** Reads cpu() until two readings 200 ms apart agree (at most 2 s). */
+async function settledCpu(cpu: () => number): Promise<number> {
+  let last = cpu();
+  for (let i = 0; i < 10; i++) {
+    await Bun.sleep(200);
+    const now = cpu();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+function cpuSeconds(pid: number, children: boolean): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  // utime, stime (fields 14, 15); cutime, cstime (16, 17): reaped children.
+  return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / 100;
+}
 
 function log(s: string): void {
   console.error(`[foundation] ${s}`);

@@ -22,6 +22,9 @@ export interface HostwardCommand {
 
 /** The command that runs hostward; workDir is an empty scratch directory (for the HEAD snapshot). */
 export async function hostwardCommand(root: string, source: HostwardSource, workDir: string): Promise<HostwardCommand> {
+  // HOSTWARD_BENCH_BINARY: an already built binary (e.g. of an earlier commit), as is.
+  const given = process.env.HOSTWARD_BENCH_BINARY;
+  if (given) return { cmd: [given], mode: "compiled", source, srcDirty: false, note: `HOSTWARD_BENCH_BINARY=${given}` };
   const status = await runCaptured(["git", "status", "--porcelain", "--", "src"], 10_000, root);
   const srcDirty = status.code !== 0 || status.stdout.trim() !== "";
   const dir = source === "head" ? await snapshotHead(root, workDir) : root;

@@ -14,6 +14,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   interop: () => import("./interop.ts"),
   cli: () => import("./cli.ts"),
   "agent-memory": () => import("./agent-memory.ts"),
+  latency: () => import("./latency.ts"),
 };
 
 async function main(args: string[]): Promise<number> {

@@ -14,6 +14,8 @@ export interface StreamResult {
   bytes: number;
   seconds: number;
   mibPerSec: number;
+  /** CPU seconds the server spent on this stream, when measured. */
+  serverCpuSeconds?: number;
 }
 
 const CLIENT_OPTIONS = ["-n", "-T", "-o", "BatchMode=yes", "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "UpdateHostKeys=no"];
