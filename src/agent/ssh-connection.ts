@@ -19,6 +19,8 @@ import { failChannelRequest, MAX_PACKET_BYTES, sendBanner, sendDisconnect } from
 /** Like sshd's MaxAuthTries and LoginGraceTime. */
 const MAX_AUTH_ATTEMPTS = 20;
 const LOGIN_GRACE_MS = 60_000;
+/** How long a closing connection waits for the client to close the sessions it told why. */
+const DISCONNECT_GRACE_MS = 1_000;
 /** Open session channels per connection (sshd's MaxSessions is 10); more are refused. */
 export const MAX_CHANNELS = 64;
 /** The reason recorded for sessions whose connection went away under them. */
@@ -64,6 +66,8 @@ export class SshConnection {
   /** Every open session channel, started or not. */
   readonly #channels = new Set<SessionChannel>();
   #closed = false;
+  /** Set while close() waits for the channels it told to be closed by the client. */
+  #channelClosed?: () => void;
   readonly #told = new Set<string>();
   #attempts = 0;
   #grace?: Timer;
@@ -106,13 +110,27 @@ export class SshConnection {
   close(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.sessions) s.terminate(`hostward: ${reason}`);
-    try {
-      sendDisconnect(this.client, reason);
-    } catch {
-      // socket already gone
-    }
-    this.client.end();
+    const told = [...this.sessions];
+    for (const s of told) s.terminate(`hostward: ${reason}`);
+    let done = false;
+    const disconnect = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.#channelClosed = undefined;
+      try {
+        sendDisconnect(this.client, reason);
+      } catch {
+        // socket already gone
+      }
+      this.client.end();
+    };
+    // OpenSSH exits on a disconnect without writing what it still holds for the
+    // terminal, so the line would be lost: disconnect once the client has closed the
+    // told channels (it does after writing their output), or after a bounded wait.
+    const timer = setTimeout(disconnect, DISCONNECT_GRACE_MS);
+    this.#channelClosed = () => told.every((s) => !this.#channels.has(s)) && disconnect();
+    this.#channelClosed();
   }
 
   /** ssh2 drops a connection whose packet it cannot take; say why before it does. */
@@ -206,7 +224,10 @@ export class SshConnection {
         },
       });
       this.#channels.add(channel);
-      session.once("close", () => this.#channels.delete(channel));
+      session.once("close", () => {
+        this.#channels.delete(channel);
+        this.#channelClosed?.();
+      });
     });
     if (!forwarding) {
       this.client.on("tcpip", (_accept, reject) => reject());
