@@ -1,8 +1,8 @@
 // Workloads for the recording benchmark: a typical interactive shell session typed
 // into a real `ssh -tt` (keystroke echoes, prompts, listings, a pager-free man page),
 // and a synthetic one-hour recording of the same kind for the seek measurement.
-import { gzipMember } from "../src/recording/part-codec.ts";
-import { bytesLine, eventLine } from "../src/recording/recording-event.ts";
+import { gzipMember } from "../src/recording/format/part-codec.ts";
+import { bytesLine, eventLine } from "../src/recording/format/recording-event.ts";
 import type { SshTarget } from "./ssh-client.ts";
 import { sshCommand } from "./ssh-client.ts";
 

@@ -6,10 +6,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipPart } from "../src/recording/part-codec.ts";
-import { readRecording } from "../src/recording/recording-reader.ts";
-import { eventBytes } from "../src/recording/recording-event.ts";
-import { ScreenIndex } from "../src/recording/screen-index.ts";
+import { gunzipPart } from "../src/recording/format/part-codec.ts";
+import { readRecording } from "../src/recording/format/recording-reader.ts";
+import { eventBytes } from "../src/recording/format/recording-event.ts";
+import { ScreenIndex } from "../src/play/screen-index.ts";
 import { hostwardCommand } from "./hostward-build.ts";
 import { loginName } from "./login-name.ts";
 import { startSplitCluster, type SplitCluster } from "./split-cluster.ts";

@@ -23,7 +23,7 @@ async function main(argv: string[]): Promise<void> {
     case "ctl": return (await import("./ctl/ctl.ts")).runCtl(rest, process.env);
     case "login": return (await import("./ctl/login.ts")).runLogin(rest, process.env);
     case "dev": return (await import("./dev/dev.ts")).runDev(rest);
-    case "play": return (await import("./recording/play-command.ts")).runPlay(rest, process.env);
+    case "play": return (await import("./play/play-command.ts")).runPlay(rest, process.env);
     case "web": return (await import("./ctl/web-signin.ts")).runWeb(rest, process.env);
     case "version":
     case "--version":

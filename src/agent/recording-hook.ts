@@ -2,8 +2,8 @@
 // and cluster_config (core/access-policy.ts shouldRecord), and a recorded session that
 // cannot be recorded any more is closed with the reason.
 import type { RecordingNotice } from "../core/config.ts";
-import type { AgentRecorder } from "../recording/agent-recorder.ts";
-import { RECORDING_NOTICE } from "../recording/agent-recorder.ts";
+import type { AgentRecorder } from "./recording/agent-recorder.ts";
+import { RECORDING_NOTICE } from "./recording/agent-recorder.ts";
 import type { AccessSubject } from "./access-guard.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { SessionChannel, SessionOwner } from "./session-channel.ts";

@@ -21,7 +21,7 @@ import { FeedClient } from "./feed-client.ts";
 import { Heartbeat } from "./heartbeat.ts";
 import { directoryBytes } from "../platform/directory-bytes.ts";
 import { gitCommit } from "../platform/version.ts";
-import { spoolRoot } from "../recording/spool.ts";
+import { spoolRoot } from "./recording/spool.ts";
 import { LockEnforcer } from "./lock-enforcer.ts";
 import { loadOrJoin, type NodeIdentity } from "./node-identity.ts";
 import { currentOsUser } from "./os-user.ts";
@@ -29,7 +29,7 @@ import { SessionControl, type LimitHit } from "./session-control.ts";
 import type { ConnectionEvents } from "./ssh-connection.ts";
 import { SshServer } from "./ssh-server.ts";
 import { ViewDb } from "./view-db.ts";
-import { AgentRecorder } from "../recording/agent-recorder.ts";
+import { AgentRecorder } from "./recording/agent-recorder.ts";
 import { recordingHook } from "./recording-hook.ts";
 import { forwardAudit } from "./forwarding/forward-audit.ts";
 

@@ -1,7 +1,7 @@
 // PostgreSQL implementation of RecordingStore: one row per session recording, the part
 // bookkeeping as JSON (a handful of entries per session).
 import type { SQL } from "bun";
-import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "../recording/recording-store.ts";
+import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "./recording/recording-store.ts";
 
 export class PostgresRecordingStore implements RecordingStore {
   constructor(private readonly q: SQL) {}

@@ -1,7 +1,7 @@
 // SQLite implementation of RecordingStore: one row per session recording, the part
 // bookkeeping as JSON (a handful of entries per session).
 import type { Database } from "bun:sqlite";
-import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "../recording/recording-store.ts";
+import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "./recording/recording-store.ts";
 import type { SqliteGate } from "./sqlite-gate.ts";
 
 const SCHEMA = `

@@ -3,7 +3,7 @@
 import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
-import type { RecordingStore } from "../recording/recording-store.ts";
+import type { RecordingStore } from "./recording/recording-store.ts";
 
 /** One entry of the change feed that agents follow. */
 export interface Change {

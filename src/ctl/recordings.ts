@@ -2,8 +2,8 @@
 // downloading need list/read on "recording" (admin, auditor); rm needs delete (admin)
 // and is audited.
 import { writeFileAtomic } from "../platform/fs-atomic.ts";
-import { downloadRecording } from "../recording/recording-download.ts";
-import { badSessionIdMessage, isSessionId } from "../recording/session-id.ts";
+import { downloadRecording } from "../platform/recording-download.ts";
+import { badSessionIdMessage, isSessionId } from "../core/session-id.ts";
 import { format, FORMAT_FLAG, parse } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
 import { CliError, usage } from "../platform/cli-error.ts";

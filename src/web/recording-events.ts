@@ -1,6 +1,6 @@
 // A recording for the browser's player: the download route's answer (authorised and
 // audited as session.recording.access there) decoded into compact events.
-import { readRecording } from "../recording/recording-reader.ts";
+import { readRecording } from "../recording/format/recording-reader.ts";
 
 /** [ms, "o", text] output as text, [ms, "b", base64] output as bytes, [ms, "r", cols, rows] a resize. */
 export type PlayerEvent = [number, "o", string] | [number, "b", string] | [number, "r", number, number];

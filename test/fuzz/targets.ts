@@ -14,9 +14,9 @@ import { KeyFormatError, parseAuthorizedKeyLine, parsePublicKeyBlob, verifySshSi
 import { CertificateError, checkCertificate, checkCertSourceAddress, parseCertificate } from "../../src/core/sshcert.ts";
 import { WireError, WireReader } from "../../src/core/ssh-wire.ts";
 import { ValidationError } from "../../src/core/validation-error.ts";
-import { checkPart, gzipMember, salvageLines } from "../../src/recording/part-codec.ts";
-import { EventFormatError, parseEventLine } from "../../src/recording/recording-event.ts";
-import { readRecording } from "../../src/recording/recording-reader.ts";
+import { checkPart, gzipMember, salvageLines } from "../../src/recording/format/part-codec.ts";
+import { EventFormatError, parseEventLine } from "../../src/recording/format/recording-event.ts";
+import { readRecording } from "../../src/recording/format/recording-reader.ts";
 import type { Target } from "./engine.ts";
 import * as K from "./seed-keys.ts";
 

@@ -1,6 +1,6 @@
 // Test helpers for session recordings: find a user's recordings, wait for them to be
 // durable, and read them back with `hostward play`.
-import { eventBytes, type RecordingEvent } from "../../src/recording/recording-event.ts";
+import { eventBytes, type RecordingEvent } from "../../src/recording/format/recording-event.ts";
 import type { TestCluster } from "./cluster.ts";
 import { CLI, run, waitFor, type RunResult } from "./process.ts";
 

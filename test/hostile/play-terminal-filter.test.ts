@@ -5,7 +5,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipMember } from "../../src/recording/part-codec.ts";
+import { gzipMember } from "../../src/recording/format/part-codec.ts";
 import { CLI, run } from "../helpers/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hostward-play-filter-"));

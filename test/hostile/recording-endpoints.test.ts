@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decodeOpenSshPrivateKey } from "../../src/core/openssh-private-key.ts";
 import { parseAuthorizedKeyLine } from "../../src/core/ssh-key.ts";
-import { gzipMember } from "../../src/recording/part-codec.ts";
+import { gzipMember } from "../../src/recording/format/part-codec.ts";
 import { ApiClient, ApiError } from "../../src/platform/api-client.ts";
 import { readIdentity } from "../../src/platform/identity-file.ts";
 import { TestCluster, type Agent } from "../helpers/cluster.ts";

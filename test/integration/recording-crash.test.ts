@@ -3,8 +3,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { salvageLines } from "../../src/recording/part-codec.ts";
-import { parseEventLine } from "../../src/recording/recording-event.ts";
+import { salvageLines } from "../../src/recording/format/part-codec.ts";
+import { parseEventLine } from "../../src/recording/format/recording-event.ts";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { openLiveSession } from "../helpers/live-session.ts";
 import { waitFor } from "../helpers/process.ts";

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Terminal } from "@xterm/headless";
-import { gzipMember } from "../../src/recording/part-codec.ts";
+import { gzipMember } from "../../src/recording/format/part-codec.ts";
 import { CLI, run, waitFor } from "../helpers/process.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hostward-player-"));

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileStorage } from "../../src/recording/file-storage.ts";
+import { FileStorage } from "../../src/auth/recording/file-storage.ts";
 import { storageSuite } from "./storage-suite.ts";
 
 storageSuite("file", async () => {

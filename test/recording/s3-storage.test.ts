@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { storageFromUrl } from "../../src/recording/storage-from-url.ts";
+import { storageFromUrl } from "../../src/auth/recording/storage-from-url.ts";
 import { S3Server, S3_ENV } from "../helpers/s3-server.ts";
 import { storageSuite } from "./storage-suite.ts";
 

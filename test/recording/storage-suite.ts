@@ -1,7 +1,7 @@
 // The one acceptance suite every recording storage backend runs (STYLE: one interface,
 // one shared suite): objects, multipart uploads and key checks.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RecordingStorage } from "../../src/recording/recording-storage.ts";
+import type { RecordingStorage } from "../../src/auth/recording/recording-storage.ts";
 
 export interface StorageFixture {
   storage: RecordingStorage;

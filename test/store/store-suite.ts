@@ -7,7 +7,7 @@ import { applySessionEvent } from "../../src/auth/session-events.ts";
 import type { Store } from "../../src/auth/store.ts";
 import { parseResource } from "../../src/core/resources.ts";
 import type { Lock, Resource } from "../../src/core/resource-types.ts";
-import type { RecordingRecord } from "../../src/recording/recording-store.ts";
+import type { RecordingRecord } from "../../src/auth/recording/recording-store.ts";
 
 export interface Backend {
   /** A store on a fresh, empty database. */

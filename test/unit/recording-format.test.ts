@@ -2,10 +2,10 @@
 // cut short. Tables of cases, one loop each.
 import { describe, expect, test } from "bun:test";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { splitMembers } from "../../src/recording/gzip-members.ts";
-import { checkPart, gunzipPart, gzipMember, salvageLines } from "../../src/recording/part-codec.ts";
-import { bytesLine, eventBytes, parseEventLine } from "../../src/recording/recording-event.ts";
-import { isSessionId } from "../../src/recording/session-id.ts";
+import { splitMembers } from "../../src/recording/format/gzip-members.ts";
+import { checkPart, gunzipPart, gzipMember, salvageLines } from "../../src/recording/format/part-codec.ts";
+import { bytesLine, eventBytes, parseEventLine } from "../../src/recording/format/recording-event.ts";
+import { isSessionId } from "../../src/core/session-id.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/auth/sqlite-store.ts";
 import { createLogger } from "../../src/platform/logger.ts";
-import { FileStorage } from "../../src/recording/file-storage.ts";
-import { gzipMember } from "../../src/recording/part-codec.ts";
-import { ABANDON_SYNC_MS, RecordingIngest } from "../../src/recording/recording-ingest.ts";
+import { FileStorage } from "../../src/auth/recording/file-storage.ts";
+import { gzipMember } from "../../src/recording/format/part-codec.ts";
+import { ABANDON_SYNC_MS, RecordingIngest } from "../../src/auth/recording/recording-ingest.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hostward-ingest-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

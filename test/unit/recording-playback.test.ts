@@ -4,14 +4,14 @@
 import { describe, expect, test } from "bun:test";
 import { SerializeAddon } from "@xterm/addon-serialize";
 import { Terminal } from "@xterm/headless";
-import { asciicastLines } from "../../src/recording/asciicast.ts";
-import { formatClock, parseClock } from "../../src/recording/clock.ts";
-import { playerKey } from "../../src/recording/player-keys.ts";
-import type { RecordingEvent } from "../../src/recording/recording-event.ts";
-import type { LoadedRecording } from "../../src/recording/recording-reader.ts";
-import { ScreenIndex } from "../../src/recording/screen-index.ts";
-import { plainText } from "../../src/recording/text-output.ts";
-import { nextSpeed, seekTarget, timing } from "../../src/recording/timeline.ts";
+import { asciicastLines } from "../../src/play/asciicast.ts";
+import { formatClock, parseClock } from "../../src/recording/format/clock.ts";
+import { playerKey } from "../../src/play/player-keys.ts";
+import type { RecordingEvent } from "../../src/recording/format/recording-event.ts";
+import type { LoadedRecording } from "../../src/recording/format/recording-reader.ts";
+import { ScreenIndex } from "../../src/play/screen-index.ts";
+import { plainText } from "../../src/play/text-output.ts";
+import { nextSpeed, seekTarget, timing } from "../../src/recording/format/timeline.ts";
 
 
 test("plain text", () => {

@@ -1,11 +1,11 @@
 // Session recordings: agents open uploads, send parts and complete them (node
 // identity); people list, download and delete them (rules on "recording").
-import type { RecordingRecord, RecordingUsage } from "../../recording/recording-store.ts";
-import { IngestError, type RecordingIngest } from "../../recording/recording-ingest.ts";
-import { badSessionIdMessage, isSessionId } from "../../recording/session-id.ts";
+import type { RecordingRecord, RecordingUsage } from "../recording/recording-store.ts";
+import { IngestError, type RecordingIngest } from "../recording/recording-ingest.ts";
+import { badSessionIdMessage, isSessionId } from "../../core/session-id.ts";
 import type { Route, RouteContext } from "../api.ts";
 import { asBody, bool, clipped, str } from "../body-fields.ts";
-import { StorageError } from "../../recording/storage-error.ts";
+import { StorageError } from "../recording/storage-error.ts";
 import { badRequest, conflict, forbidden, HttpError, notFound } from "../http-error.ts";
 import { actor } from "./resource-routes.ts";
 

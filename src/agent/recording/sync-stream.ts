@@ -2,9 +2,9 @@
 // at a time and in order. Parts not yet acknowledged stay in memory and are sent again
 // after a failure or reconnect. If the oldest one is not durable within sync_timeout
 // the session is closed: it is never left running unrecorded.
-import { formatDuration, type Duration } from "../core/duration.ts";
-import { ApiError } from "../platform/api-client.ts";
-import type { Logger } from "../platform/logger.ts";
+import { formatDuration, type Duration } from "../../core/duration.ts";
+import { ApiError } from "../../platform/api-client.ts";
+import type { Logger } from "../../platform/logger.ts";
 import type { RecordingClient, RecordingMetaBody } from "./recording-client.ts";
 
 const RETRY_MIN_MS = 100;

@@ -4,8 +4,8 @@
 // storage part, so what an agent was told is durable is in storage, not in memory.
 // The bookkeeping is in RecordingStore, so any restart resumes part by part.
 import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
-import type { Logger } from "../platform/logger.ts";
-import { checkPart } from "./part-codec.ts";
+import type { Logger } from "../../platform/logger.ts";
+import { checkPart } from "../../recording/format/part-codec.ts";
 import { corruptKey, recordingKey, stagingKey, type RecordingStorage } from "./recording-storage.ts";
 import { withStorageErrors } from "./storage-error.ts";
 

@@ -4,13 +4,13 @@
 // recording is drawn through a headless terminal (replay-screen.ts), never passed
 // through; a status line on the bottom row, outside the replayed screen, shows
 // position, length, speed and state.
-import { formatClock } from "./clock.ts";
+import { formatClock } from "../recording/format/clock.ts";
 import { playerKey, type PlayerKey } from "./player-keys.ts";
-import type { LoadedRecording } from "./recording-reader.ts";
-import { eventBytes } from "./recording-event.ts";
+import type { LoadedRecording } from "../recording/format/recording-reader.ts";
+import { eventBytes } from "../recording/format/recording-event.ts";
 import { ReplayScreen, type Viewport } from "./replay-screen.ts";
 import { ScreenIndex } from "./screen-index.ts";
-import { nextSpeed, seekTarget } from "./timeline.ts";
+import { nextSpeed, seekTarget } from "../recording/format/timeline.ts";
 
 const SEEK_MS = 5_000;
 const TICK_MS = 50;

@@ -6,7 +6,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writ
 import { join } from "node:path";
 import { batchText } from "./batch-text.ts";
 import type { BatchEvent, FromWorker, ToWorker } from "./encoder-protocol.ts";
-import { gzipMember } from "./part-codec.ts";
+import { gzipMember } from "../../recording/format/part-codec.ts";
 import { fsyncDir, partName, writeMeta, writeSealedPart, type SpoolMeta } from "./spool.ts";
 
 declare const self: Worker;

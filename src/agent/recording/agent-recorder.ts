@@ -2,14 +2,14 @@
 // recorded sessions when the spool disk is low, and wires each recording to the
 // encoder worker and then to the spool + uploader (node) or the auth service (node-sync).
 import { mkdirSync, statfsSync } from "node:fs";
-import { shouldRecord } from "../core/access-policy.ts";
-import type { AgentConfig } from "../core/config.ts";
-import type { ClusterConfig, Role } from "../core/resource-types.ts";
-import type { ApiClient } from "../platform/api-client.ts";
-import type { Logger } from "../platform/logger.ts";
+import { shouldRecord } from "../../core/access-policy.ts";
+import type { AgentConfig } from "../../core/config.ts";
+import type { ClusterConfig, Role } from "../../core/resource-types.ts";
+import type { ApiClient } from "../../platform/api-client.ts";
+import type { Logger } from "../../platform/logger.ts";
 import type { FromWorker, ToWorker } from "./encoder-protocol.ts";
 import { RecordingClient, type RecordingMetaBody } from "./recording-client.ts";
-import { eventLine, type SessionStartEvent } from "./recording-event.ts";
+import { eventLine, type SessionStartEvent } from "../../recording/format/recording-event.ts";
 import { SessionRecording } from "./session-recording.ts";
 import { sessionDir, spoolRoot, type SpoolMeta } from "./spool.ts";
 import { SyncStream } from "./sync-stream.ts";
@@ -160,7 +160,7 @@ export class AgentRecorder {
 
 /** In a `bun build --compile` binary, modules sit under /$bunfs/root/ by their path below src/. */
 function workerUrl(): string {
-  return import.meta.url.includes("/$bunfs/") ? "./recording/encoder-worker.ts" : new URL("./encoder-worker.ts", import.meta.url).href;
+  return import.meta.url.includes("/$bunfs/") ? "./agent/recording/encoder-worker.ts" : new URL("./encoder-worker.ts", import.meta.url).href;
 }
 
 function freeBytes(dir: string): number {

@@ -1,7 +1,7 @@
 // Fetches a finished recording's bytes from the auth service, keeping what arrived if
 // the transfer is cut short (the caller says so; `play` can still show that much).
-import { ApiError, type ApiClient } from "../platform/api-client.ts";
-import { badSessionIdMessage, isSessionId } from "./session-id.ts";
+import { ApiError, type ApiClient } from "./api-client.ts";
+import { badSessionIdMessage, isSessionId } from "../core/session-id.ts";
 
 export interface Download {
   bytes: Uint8Array;

@@ -2,7 +2,7 @@
 // bytes. Bulk output is written as base64 straight into one buffer: no joined strings
 // and no UTF-8 encoding pass over the whole batch.
 import { LINE, PRINT, RESIZE, type BatchEvent } from "./encoder-protocol.ts";
-import { bytesLine } from "./recording-event.ts";
+import { bytesLine } from "../../recording/format/recording-event.ts";
 
 /** Chunks above this are base64 (bytesLine would decide the same); smaller ones may be text. */
 const BULK = 16 * 1024;

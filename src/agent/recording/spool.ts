@@ -5,10 +5,10 @@
 // sealed parts and marks it interrupted.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../platform/fs-atomic.ts";
-import { gzipMember, salvageLines } from "./part-codec.ts";
-import { eventLine } from "./recording-event.ts";
-import { isSessionId } from "./session-id.ts";
+import { writeFileAtomic } from "../../platform/fs-atomic.ts";
+import { gzipMember, salvageLines } from "../../recording/format/part-codec.ts";
+import { eventLine } from "../../recording/format/recording-event.ts";
+import { isSessionId } from "../../core/session-id.ts";
 
 export type SpoolState = "recording" | "ended" | "interrupted";
 

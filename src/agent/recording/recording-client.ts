@@ -1,6 +1,6 @@
 // The agent's calls to the auth service's recording endpoints. Parts travel as raw
 // bytes (the request token signs their hash); everything else is JSON.
-import { ApiError, type ApiClient } from "../platform/api-client.ts";
+import { ApiError, type ApiClient } from "../../platform/api-client.ts";
 
 const PART_TIMEOUT_MS = 30_000;
 

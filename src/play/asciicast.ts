@@ -1,9 +1,9 @@
 // `play --format asciicast`: asciinema's v2 format — a JSON header line (version,
 // width, height, timestamp, command) and then [seconds, "o" | "r", data] lines.
-import type { LoadedRecording } from "./recording-reader.ts";
-import { eventBytes } from "./recording-event.ts";
+import type { LoadedRecording } from "../recording/format/recording-reader.ts";
+import { eventBytes } from "../recording/format/recording-event.ts";
 import { utf8Stream } from "./text-output.ts";
-import type { Timing } from "./timeline.ts";
+import type { Timing } from "../recording/format/timeline.ts";
 
 export function* asciicastLines(rec: LoadedRecording, timing: Timing): Generator<string> {
   const s = rec.start;

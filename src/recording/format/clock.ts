@@ -1,5 +1,5 @@
 // Recording positions as people read and write them: 1:02:03.4, 5:07, 90s, 1m30s.
-import { parseDuration } from "../core/duration.ts";
+import { parseDuration } from "../../core/duration.ts";
 
 /** ms → "M:SS" or "H:MM:SS". */
 export function formatClock(ms: number): string {

@@ -4,9 +4,9 @@
 // the recording from its start on each seek.
 import { SerializeAddon } from "@xterm/addon-serialize";
 import { Terminal } from "@xterm/headless";
-import type { LoadedRecording } from "./recording-reader.ts";
-import { eventBytes } from "./recording-event.ts";
-import { eventTimes, lastAtOrBefore } from "./timeline.ts";
+import type { LoadedRecording } from "../recording/format/recording-reader.ts";
+import { eventBytes } from "../recording/format/recording-event.ts";
+import { eventTimes, lastAtOrBefore } from "../recording/format/timeline.ts";
 import { boundedSize } from "./replay-screen.ts";
 
 

@@ -4,9 +4,9 @@
 // backoff; one the auth service finds corrupt is moved aside and never blocks the others.
 import { existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { ApiError } from "../platform/api-client.ts";
-import { isDiskFull } from "../platform/disk-full.ts";
-import type { Logger } from "../platform/logger.ts";
+import { ApiError } from "../../platform/api-client.ts";
+import { isDiskFull } from "../../platform/disk-full.ts";
+import type { Logger } from "../../platform/logger.ts";
 import type { RecordingClient, UploadState } from "./recording-client.ts";
 import { listSpooled, moveAside, partName, readMeta, recover, removeSession, sealedParts, sessionDir, spoolRoot, type SpoolMeta } from "./spool.ts";
 

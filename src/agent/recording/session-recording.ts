@@ -2,7 +2,7 @@
 // copied once into a batch buffer and handed to the encoder worker every half second
 // (or when the batch is full). Nothing else happens on the SSH data path.
 import { LINE, PRINT, RESIZE, STDIN, type BatchEvent } from "./encoder-protocol.ts";
-import { eventLine, type SessionEndEvent } from "./recording-event.ts";
+import { eventLine, type SessionEndEvent } from "../../recording/format/recording-event.ts";
 
 const FLUSH_MS = 500;
 /** Backlog (posted to the worker, not yet encoded) above which pipe output waits. */
