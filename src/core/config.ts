@@ -49,7 +49,13 @@ export interface AgentConfig {
   caPin?: string;
   diagAddr?: HostPort;
   logLevel: LogLevel;
-  ssh: { listen: HostPort; labels: Record<string, string>; advertiseAddr?: string };
+  ssh: {
+    listen: HostPort; labels: Record<string, string>; advertiseAddr?: string;
+    /** Like sshd's LoginGraceTime: an unauthenticated connection is closed (its fd released) at this age. */
+    loginGraceTime: Duration;
+    /** Like sshd's MaxStartups (as one hard limit): unauthenticated connections beyond it are refused. */
+    maxStartups: number;
+  };
   recording: { notice: RecordingNotice; minFree: number; syncTimeout: Duration; recordStdin: boolean };
 }
 
@@ -111,7 +117,7 @@ export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
     dataDir: _path(r, "data_dir") ?? "/var/lib/hostward/agent",
     authServer: _addr(r, "auth_server", AUTH_PORT) ?? { host: "127.0.0.1", port: AUTH_PORT },
     logLevel: r.oneOf("log_level", LOG_LEVELS) ?? "info",
-    ssh: _ssh(r.table("ssh", ["listen", "labels", "advertise_addr"])),
+    ssh: _ssh(r.table("ssh", ["listen", "labels", "advertise_addr", "login_grace_time", "max_startups"])),
     recording: _recording(r.table("recording", ["notice", "hide_notice", "min_free", "sync_timeout", "record_stdin"])),
   };
   const joinToken = r.string("join_token");
@@ -130,6 +136,8 @@ function _ssh(r: TableReader | undefined): AgentConfig["ssh"] {
   const ssh: AgentConfig["ssh"] = {
     listen: (r && _addr(r, "listen", SSH_PORT)) ?? { host: "0.0.0.0", port: SSH_PORT },
     labels: _labels(r?.table("labels", "any")),
+    loginGraceTime: r?.duration("login_grace_time") ?? ms(60_000),
+    maxStartups: (r && _maxStartups(r)) ?? 100,
   };
   const advertise = r?.string("advertise_addr");
   if (advertise) {
@@ -194,6 +202,12 @@ function _storeUrl(r: TableReader): string | undefined {
   if (!/^sqlite:\/\/\/./.test(v) && !/^postgres(ql)?:\/\/[^/?#]+\/[^/?#]+(\?.*)?$/.test(v)) {
     r.fail("url", `must be sqlite:///ABSOLUTE/PATH or postgres://USER@HOST:PORT/DATABASE?sslmode=…, got ${describe(v.replace(/:[^:@/]*@/, ":***@"))}`);
   }
+  return v;
+}
+
+function _maxStartups(r: TableReader): number | undefined {
+  const v = r.positiveInt("max_startups");
+  if (v !== undefined && v > 100_000) r.fail("max_startups", `must be at most 100000, got ${v}`);
   return v;
 }
 

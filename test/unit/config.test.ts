@@ -22,7 +22,7 @@ const AGENT_DEFAULTS: AgentConfig = {
   dataDir: "/var/lib/hostward/agent",
   authServer: { host: "127.0.0.1", port: 3025 },
   logLevel: "info",
-  ssh: { listen: { host: "0.0.0.0", port: 3022 }, labels: {} },
+  ssh: { listen: { host: "0.0.0.0", port: 3022 }, labels: {}, loginGraceTime: ms(60_000), maxStartups: 100 },
   recording: { notice: "interactive", minFree: 2 ** 30, syncTimeout: ms(30_000), recordStdin: false },
 };
 
@@ -50,7 +50,7 @@ describe("parseAgentConfig", () => {
     ["auth_server without port, empty join_token, upper-case pin", `auth_server = "auth"\njoin_token = ""\nca_pin = "${PIN.toUpperCase().replace("SHA256", "sha256")}"`,
       { ...AGENT_DEFAULTS, authServer: { host: "auth", port: 3025 }, caPin: PIN }],
     ["recording and ssh settings", '[ssh]\nlisten = "127.0.0.1"\nadvertise_addr = "10.0.0.5:22"\n[recording]\nhide_notice = true\nmin_free = 1048576\nsync_timeout = "1m"\nrecord_stdin = true',
-      { ...AGENT_DEFAULTS, ssh: { listen: { host: "127.0.0.1", port: 3022 }, labels: {}, advertiseAddr: "10.0.0.5:22" }, recording: { notice: "never", minFree: 1_048_576, syncTimeout: ms(60_000), recordStdin: true } }],
+      { ...AGENT_DEFAULTS, ssh: { ...AGENT_DEFAULTS.ssh, listen: { host: "127.0.0.1", port: 3022 }, advertiseAddr: "10.0.0.5:22" }, recording: { notice: "never", minFree: 1_048_576, syncTimeout: ms(60_000), recordStdin: true } }],
   ];
   test.each(good)("%s", (_, text, want) => {
     expect(agent(text)).toEqual(want);
