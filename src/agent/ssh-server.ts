@@ -76,7 +76,7 @@ export class SshServer {
     if (this.#unauthenticated.size >= this.limits.maxStartups) {
       const reason = `too many connections not logged in yet (ssh.max_startups is ${this.limits.maxStartups}); try again later`;
       this.log.warn("connection refused", { client: socket.remoteAddress, reason });
-      socket.end(`hostward: ${reason}\r\n`);
+      socket.end(refusalBytes(`hostward: ${reason}`));
       setTimeout(() => socket.destroy(), LAST_WORDS_MS).unref();
       return;
     }
@@ -105,6 +105,32 @@ export class SshServer {
       for (const c of this.connections) c.close("hostward agent is shutting down");
     });
   }
+}
+
+const SSH_MSG_DISCONNECT = 1;
+const DISCONNECT_TOO_MANY_CONNECTIONS = 12;
+
+/**
+ * What a refused client gets before any key exchange: our version line, then an
+ * unencrypted SSH_MSG_DISCONNECT (RFC 4253 §11.1) with the reason, which OpenSSH prints
+ * ("Received disconnect from …: hostward: …"); a bare line before the version it only
+ * shows with -v.
+ */
+function refusalBytes(text: string): Buffer {
+  const desc = Buffer.from(text);
+  const payload = Buffer.alloc(1 + 4 + 4 + desc.length + 4);
+  payload[0] = SSH_MSG_DISCONNECT;
+  payload.writeUInt32BE(DISCONNECT_TOO_MANY_CONNECTIONS, 1);
+  payload.writeUInt32BE(desc.length, 5);
+  desc.copy(payload, 9);
+  payload.writeUInt32BE(0, 9 + desc.length); // language tag
+  let padding = 8 - ((4 + 1 + payload.length) % 8);
+  if (padding < 4) padding += 8;
+  const packet = Buffer.alloc(4 + 1 + payload.length + padding);
+  packet.writeUInt32BE(1 + payload.length + padding, 0);
+  packet[4] = padding;
+  payload.copy(packet, 5);
+  return Buffer.concat([Buffer.from("SSH-2.0-hostward\r\n"), packet]);
 }
 
 function socketOf(client: Connection): Socket | undefined {

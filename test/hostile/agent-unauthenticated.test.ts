@@ -66,10 +66,13 @@ describe("ssh.max_startups", () => {
     await waitFor(async () => (await agentSockets()) >= MAX_STARTUPS, 5_000, "the agent holding the connections", 100);
     const over = await raw();
     await over.ended;
-    expect(over.received()).toMatch(/^hostward: too many connections not logged in yet \(ssh\.max_startups is 5\); try again later\r\n$/);
+    expect(over.received()).toStartWith("SSH-2.0-hostward\r\n");
+    expect(over.received()).toContain("hostward: too many connections not logged in yet (ssh.max_startups is 5); try again later");
     const refused = await c.ssh(a, uma, "root", ["echo IN"]);
     expect(refused.stdout).not.toContain("IN");
     expect(refused.code).toBe(255);
+    expect(refused.stderr).toContain("Received disconnect from 127.0.0.1");
+    expect(refused.stderr).toContain("hostward: too many connections not logged in yet (ssh.max_startups is 5); try again later");
     for (const x of held) x.socket.destroy();
     await waitFor(async () => (await agentSockets()) === 0, 5_000, "the held connections gone", 100);
     expect((await c.ssh(a, uma, "root", ["echo IN"])).stdout).toBe("IN\n");

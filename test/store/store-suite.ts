@@ -283,6 +283,24 @@ export function storeSuite(name: string, backend: Backend): void {
       expect((await s.sessions.list({ after: { start: new Date("2026-01-02T00:00:00.000Z"), id: "b" }, limit: 10 })).map((r) => r.id)).toEqual(["a"]);
       expect(await s.sessions.list({ states: ["completed"], limit: 10 })).toEqual([]);
     }));
+
+    test("keyset paging (the console's): every row once, newest first, ties on start broken by id", () => withStores(async (s) => {
+      // 23 sessions over 5 start times: pages of 4 must cross ties without losing or repeating a row.
+      for (let i = 0; i < 23; i++) {
+        await applySessionEvent(s.sessions, ev("session.start", { sid: `s${String(i).padStart(2, "0")}` }, `2026-01-0${1 + (i % 5)}T00:00:00.000Z`));
+      }
+      const all = await s.sessions.list({ limit: 100 });
+      const paged: string[] = [];
+      let after: { start: Date; id: string } | undefined;
+      for (;;) {
+        const page = await s.sessions.list({ limit: 4, ...(after ? { after } : {}) });
+        paged.push(...page.map((r) => r.id));
+        if (page.length < 4) break;
+        after = { start: page.at(-1)!.start, id: page.at(-1)!.id };
+      }
+      expect(paged).toEqual(all.map((r) => r.id));
+      expect(new Set(paged).size).toBe(23);
+    }));
   });
 
   describe(`${name} store: recording upload bookkeeping`, () => {
