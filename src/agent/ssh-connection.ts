@@ -16,9 +16,8 @@ import { SessionChannel, type SessionExit, type SessionOwner } from "./session-c
 import type { LimitHit, SessionControl } from "./session-control.ts";
 import { failChannelRequest, MAX_PACKET_BYTES, sendBanner, sendDisconnect } from "./ssh2-internals.ts";
 
-/** Like sshd's MaxAuthTries and LoginGraceTime. */
+/** Like sshd's MaxAuthTries (LoginGraceTime and MaxStartups are the listener's: ssh-server.ts). */
 const MAX_AUTH_ATTEMPTS = 20;
-const LOGIN_GRACE_MS = 60_000;
 /** How long a closing connection waits for the client to close the sessions it told why. */
 const DISCONNECT_GRACE_MS = 1_000;
 /** Open session channels per connection (sshd's MaxSessions is 10); more are refused. */
@@ -70,22 +69,15 @@ export class SshConnection {
   #channelClosed?: () => void;
   readonly #told = new Set<string>();
   #attempts = 0;
-  #grace?: Timer;
 
   constructor(readonly client: Connection, readonly clientAddr: { ip: string; port: number }, private readonly env: ConnectionEnv) {
     client.on("authentication", (ctx) => {
       if (++this.#attempts > MAX_AUTH_ATTEMPTS) return this.close("too many authentication attempts");
       this.#authenticate(ctx);
     });
-    client.on("ready", () => {
-      clearTimeout(this.#grace);
-      this.#ready();
-    });
-    // Like sshd's LoginGraceTime: an unauthenticated connection does not hold a slot forever.
-    this.#grace = setTimeout(() => this.subject || this.close("login grace time exceeded"), LOGIN_GRACE_MS);
+    client.on("ready", () => this.#ready());
     client.on("error", (e) => this.#onError(e));
     client.on("close", () => {
-      clearTimeout(this.#grace);
       this.#closed = true;
       this.#forwards?.close();
       // ssh2 tells a session nothing when its connection drops: end each one here.

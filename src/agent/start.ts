@@ -90,6 +90,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
       record: recordingHook(recorder, view, cfg.recording.notice, (c, reason) => events.sessionRejected(c, { kind: "recording", reason })),
       forwarding: { guard, log, events: forwardAudit(outbox), runningAsRoot: process.getuid?.() === 0 } },
     log,
+    { loginGraceMs: cfg.ssh.loginGraceTime, maxStartups: cfg.ssh.maxStartups },
   );
   const enforcer = new LockEnforcer(view, guard, () => ssh.connections,
     (cut) => outbox.emitMany(cut.flatMap(({ conn, reason, sids }) => (sids.length ? sids : [undefined]).map((sid) => disconnectEvent(conn, reason, sid)))), log);

@@ -62,7 +62,8 @@ export class PostgresSessionInventory implements SessionInventory {
     if (q.until) where.push(`start_at < ${arg(q.until.getTime())}`);
     if (q.after) {
       const [start, id] = [arg(q.after.start.getTime()), arg(q.after.id)];
-      where.push(`(start_at < ${start} OR (start_at = ${start} AND id COLLATE "C" > ${id}))`);
+      // The plain range on start_at lets the index start at the cursor; the OR only breaks ties.
+      where.push(`start_at <= ${start} AND (start_at < ${start} OR id COLLATE "C" > ${id})`);
     }
     const text = `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY start_at DESC, id COLLATE "C" LIMIT ${arg(q.limit)}`;
     return (await this.q.unsafe(text, args)).map(toRecord);

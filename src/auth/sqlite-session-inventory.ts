@@ -85,7 +85,8 @@ export class SqliteSessionInventory implements SessionInventory {
       if (q.since) { where.push("start_at >= ?"); args.push(q.since.getTime()); }
       if (q.until) { where.push("start_at < ?"); args.push(q.until.getTime()); }
       if (q.after) {
-        where.push("(start_at < ? OR (start_at = ? AND id > ?))");
+        // The plain range on start_at lets the index start at the cursor; the OR only breaks ties.
+        where.push("start_at <= ? AND (start_at < ? OR id > ?)");
         args.push(q.after.start.getTime(), q.after.start.getTime(), q.after.id);
       }
       const sql = `SELECT * FROM sessions ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY start_at DESC, id LIMIT ?`;

@@ -45,16 +45,24 @@ export const WEB_PORT = 3080;
 export interface AgentConfig {
   dataDir: string;
   authServer: HostPort;
+  /** Several auth replicas (or one name with several addresses): tried in turn, the next on failure. */
+  authServers?: HostPort[];
   joinToken?: string;
   caPin?: string;
   diagAddr?: HostPort;
   logLevel: LogLevel;
-  ssh: { listen: HostPort; labels: Record<string, string>; advertiseAddr?: string };
+  ssh: {
+    listen: HostPort; labels: Record<string, string>; advertiseAddr?: string;
+    /** Like sshd's LoginGraceTime: an unauthenticated connection is closed (its fd released) at this age. */
+    loginGraceTime: Duration;
+    /** Like sshd's MaxStartups (as one hard limit): unauthenticated connections beyond it are refused. */
+    maxStartups: number;
+  };
   recording: { notice: RecordingNotice; minFree: number; syncTimeout: Duration; recordStdin: boolean };
 }
 
 const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr", "web", "store"];
-const _AGENT_KEYS = ["data_dir", "auth_server", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
+const _AGENT_KEYS = ["data_dir", "auth_server", "auth_servers", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
 const _PIN = /^sha256:[0-9a-f]{64}$/;
 
 /** TOML text to a value for parseAuthConfig / parseAgentConfig; syntax errors carry the line. */
@@ -111,7 +119,7 @@ export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
     dataDir: _path(r, "data_dir") ?? "/var/lib/hostward/agent",
     authServer: _addr(r, "auth_server", AUTH_PORT) ?? { host: "127.0.0.1", port: AUTH_PORT },
     logLevel: r.oneOf("log_level", LOG_LEVELS) ?? "info",
-    ssh: _ssh(r.table("ssh", ["listen", "labels", "advertise_addr"])),
+    ssh: _ssh(r.table("ssh", ["listen", "labels", "advertise_addr", "login_grace_time", "max_startups"])),
     recording: _recording(r.table("recording", ["notice", "hide_notice", "min_free", "sync_timeout", "record_stdin"])),
   };
   const joinToken = r.string("join_token");
@@ -123,6 +131,19 @@ export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
   }
   const diag = _addr(r, "diag_addr");
   if (diag) cfg.diagAddr = diag;
+  const servers = r.stringList("auth_servers");
+  if (servers) {
+    if (servers.length === 0) r.fail("auth_servers", "must list at least one address");
+    cfg.authServers = servers.map((s) => {
+      try {
+        return parseHostPort(s, AUTH_PORT);
+      } catch (e) {
+        return r.fail("auth_servers", (e as Error).message);
+      }
+    });
+    // The first start joins through the first of them unless auth_server says otherwise.
+    if (!r.string("auth_server")) cfg.authServer = cfg.authServers[0]!;
+  }
   return cfg;
 }
 
@@ -130,6 +151,8 @@ function _ssh(r: TableReader | undefined): AgentConfig["ssh"] {
   const ssh: AgentConfig["ssh"] = {
     listen: (r && _addr(r, "listen", SSH_PORT)) ?? { host: "0.0.0.0", port: SSH_PORT },
     labels: _labels(r?.table("labels", "any")),
+    loginGraceTime: r?.duration("login_grace_time") ?? ms(60_000),
+    maxStartups: (r && _maxStartups(r)) ?? 100,
   };
   const advertise = r?.string("advertise_addr");
   if (advertise) {
@@ -194,6 +217,12 @@ function _storeUrl(r: TableReader): string | undefined {
   if (!/^sqlite:\/\/\/./.test(v) && !/^postgres(ql)?:\/\/[^/?#]+\/[^/?#]+(\?.*)?$/.test(v)) {
     r.fail("url", `must be sqlite:///ABSOLUTE/PATH or postgres://USER@HOST:PORT/DATABASE?sslmode=…, got ${describe(v.replace(/:[^:@/]*@/, ":***@"))}`);
   }
+  return v;
+}
+
+function _maxStartups(r: TableReader): number | undefined {
+  const v = r.positiveInt("max_startups");
+  if (v !== undefined && v > 100_000) r.fail("max_startups", `must be at most 100000, got ${v}`);
   return v;
 }
 

@@ -103,7 +103,7 @@ describe("--role agent", () => {
       caPin: args[args.indexOf("--ca-pin") + 1]!,
       diagAddr: { host: "127.0.0.1", port: 3002 },
       logLevel: "info",
-      ssh: { listen: { host: "0.0.0.0", port: 3022 }, labels: { env: "prod", team: "db" } },
+      ssh: { listen: { host: "0.0.0.0", port: 3022 }, labels: { env: "prod", team: "db" }, loginGraceTime: cfg.ssh.loginGraceTime, maxStartups: 100 },
       recording: { notice: "interactive", minFree: 2 ** 30, syncTimeout: cfg.recording.syncTimeout, recordStdin: false },
     });
     expect(Number(cfg.recording.syncTimeout)).toBe(30_000);

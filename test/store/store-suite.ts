@@ -62,6 +62,29 @@ export function storeSuite(name: string, backend: Backend): void {
       expect(snap.resources.map((r) => `${r.kind}/${r.name}`)).toEqual(["role/a", `lock/${lockName(1)}`]);
     }));
 
+    test("history hashes: the same changes give the same hash, a diverged history differs at the same revision", async () => {
+      // One history, then (on a fresh database) another that shares its first two changes.
+      const run = async (lockUser: string, lockN: number) => {
+        const st = await backend.fresh();
+        try {
+          expect(await st.historyHash(0)).toBe("");
+          await st.putResource(role("ops"));
+          await st.putResource(user("alice", ["ops"]));
+          await st.putResource(lock(lockName(lockN), lockUser));
+          const [c3] = (await st.changesSince(2))!;
+          expect(c3!.hash).toBe((await st.historyHash(3))!);
+          expect(await st.historyHash(99)).toBeUndefined();
+          return { h2: await st.historyHash(2), h3: await st.historyHash(3) };
+        } finally {
+          await st.close();
+        }
+      };
+      const first = await run("carol", 1);
+      const restored = await run("bob", 2); // a restored copy that made other changes
+      expect(restored.h2).toBe(first.h2!);
+      expect(restored.h3).not.toBe(first.h3!);
+    });
+
     test("concurrent writers: readers see the feed gap-free and in commit order", () => withStores(async (s, replicas) => {
       const WRITES = 120;
       let done = false;
@@ -282,6 +305,24 @@ export function storeSuite(name: string, backend: Backend): void {
       expect((await s.sessions.list({ until: new Date("2026-01-01T12:00:00Z"), limit: 10 })).map((r) => r.id)).toEqual(["a"]);
       expect((await s.sessions.list({ after: { start: new Date("2026-01-02T00:00:00.000Z"), id: "b" }, limit: 10 })).map((r) => r.id)).toEqual(["a"]);
       expect(await s.sessions.list({ states: ["completed"], limit: 10 })).toEqual([]);
+    }));
+
+    test("keyset paging (the console's): every row once, newest first, ties on start broken by id", () => withStores(async (s) => {
+      // 23 sessions over 5 start times: pages of 4 must cross ties without losing or repeating a row.
+      for (let i = 0; i < 23; i++) {
+        await applySessionEvent(s.sessions, ev("session.start", { sid: `s${String(i).padStart(2, "0")}` }, `2026-01-0${1 + (i % 5)}T00:00:00.000Z`));
+      }
+      const all = await s.sessions.list({ limit: 100 });
+      const paged: string[] = [];
+      let after: { start: Date; id: string } | undefined;
+      for (;;) {
+        const page = await s.sessions.list({ limit: 4, ...(after ? { after } : {}) });
+        paged.push(...page.map((r) => r.id));
+        if (page.length < 4) break;
+        after = { start: page.at(-1)!.start, id: page.at(-1)!.id };
+      }
+      expect(paged).toEqual(all.map((r) => r.id));
+      expect(new Set(paged).size).toBe(23);
     }));
   });
 

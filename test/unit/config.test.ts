@@ -22,7 +22,7 @@ const AGENT_DEFAULTS: AgentConfig = {
   dataDir: "/var/lib/hostward/agent",
   authServer: { host: "127.0.0.1", port: 3025 },
   logLevel: "info",
-  ssh: { listen: { host: "0.0.0.0", port: 3022 }, labels: {} },
+  ssh: { listen: { host: "0.0.0.0", port: 3022 }, labels: {}, loginGraceTime: ms(60_000), maxStartups: 100 },
   recording: { notice: "interactive", minFree: 2 ** 30, syncTimeout: ms(30_000), recordStdin: false },
 };
 
@@ -47,10 +47,11 @@ describe("parseAgentConfig", () => {
     ["empty file", "", AGENT_DEFAULTS],
     ["the full example", `data_dir = "/var/lib/hostward/agent"\nauth_server = "auth.example.com:3025"\njoin_token = "tok"\nca_pin = "${PIN}"\ndiag_addr = ""\nlog_level = "info"\n[ssh]\nlisten = "0.0.0.0:3022"\nlabels = { env = "prod" }\n[recording]\nhide_notice = false\nmin_free = "1GiB"\nsync_timeout = "30s"`,
       { ...AGENT_DEFAULTS, authServer: { host: "auth.example.com", port: 3025 }, joinToken: "tok", caPin: PIN, ssh: { ...AGENT_DEFAULTS.ssh, labels: { env: "prod" } } }],
+    ["several auth replicas", 'auth_servers = ["a.example:3025", "b.example"]', { ...AGENT_DEFAULTS, authServer: { host: "a.example", port: 3025 }, authServers: [{ host: "a.example", port: 3025 }, { host: "b.example", port: 3025 }] }],
     ["auth_server without port, empty join_token, upper-case pin", `auth_server = "auth"\njoin_token = ""\nca_pin = "${PIN.toUpperCase().replace("SHA256", "sha256")}"`,
       { ...AGENT_DEFAULTS, authServer: { host: "auth", port: 3025 }, caPin: PIN }],
     ["recording and ssh settings", '[ssh]\nlisten = "127.0.0.1"\nadvertise_addr = "10.0.0.5:22"\n[recording]\nhide_notice = true\nmin_free = 1048576\nsync_timeout = "1m"\nrecord_stdin = true',
-      { ...AGENT_DEFAULTS, ssh: { listen: { host: "127.0.0.1", port: 3022 }, labels: {}, advertiseAddr: "10.0.0.5:22" }, recording: { notice: "never", minFree: 1_048_576, syncTimeout: ms(60_000), recordStdin: true } }],
+      { ...AGENT_DEFAULTS, ssh: { ...AGENT_DEFAULTS.ssh, listen: { host: "127.0.0.1", port: 3022 }, advertiseAddr: "10.0.0.5:22" }, recording: { notice: "never", minFree: 1_048_576, syncTimeout: ms(60_000), recordStdin: true } }],
   ];
   test.each(good)("%s", (_, text, want) => {
     expect(agent(text)).toEqual(want);
@@ -74,6 +75,8 @@ const bad: [(text: string) => unknown, string, string][] = [
   [auth, 'public_addr = "a b"', 'auth.toml: public_addr: bad address "a b": host must be a hostname or IP address'],
   [agent, 'ca_pin = "sha256:abc"', 'agent.toml: ca_pin: must be "sha256:" followed by 64 hex digits, got "sha256:abc"'],
   [agent, `ca_pin = "${"ab".repeat(32)}"`, `agent.toml: ca_pin: must be "sha256:" followed by 64 hex digits, got "${"ab".repeat(30)}…"`],
+  [agent, 'auth_servers = []', "agent.toml: auth_servers: must list at least one address"],
+  [agent, 'auth_servers = ["a:1", "::1"]', 'agent.toml: auth_servers: bad address "::1": IPv6 addresses need brackets, e.g. "[::1]:3025"'],
   [agent, 'auth_server = "::1"', 'agent.toml: auth_server: bad address "::1": IPv6 addresses need brackets, e.g. "[::1]:3025"'],
   [agent, 'join_token = 5', "agent.toml: join_token: expected a string, got 5"],
   [agent, "[ssh]\nlabels = { env = 1 }", "agent.toml: ssh.labels.env: expected a string, got 1"],
