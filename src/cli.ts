@@ -35,8 +35,23 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** `hostward auth migrate --from sqlite:///… --to postgres://… [--force]` */
+async function migrate(args: string[]): Promise<void> {
+  const { parseArgs } = await import("node:util");
+  let values: { from?: string; to?: string; force?: boolean };
+  try {
+    ({ values } = parseArgs({ args, options: { from: { type: "string" }, to: { type: "string" }, force: { type: "boolean" } }, strict: true }));
+  } catch (e) {
+    throw usage((e as Error).message);
+  }
+  if (!values.from || !values.to) throw usage(USAGES["auth migrate"]!);
+  const counts = await (await import("./auth/migrate-store.ts")).migrateStore(values.from, values.to, values.force ?? false);
+  console.log(`copied ${Object.entries(counts).map(([t, n]) => `${n} ${t}`).join(", ")}`);
+}
+
 async function serve(args: string[], which: "auth" | "agent"): Promise<void> {
   const [sub, ...rest] = args;
+  if (which === "auth" && sub === "migrate") return migrate(rest);
   if (sub !== "start") throw usage(`usage: hostward ${which} start [--config FILE]`);
   const { values } = await parseFlags(rest);
   const [{ loadConfig }, { parseAgentConfig, parseAuthConfig }] = await Promise.all([

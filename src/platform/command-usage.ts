@@ -6,6 +6,7 @@ const LOCK_TARGETS = "--user U | --role R | --login L | --server-id UUID | --dev
 export const USAGES: Readonly<Record<string, string>> = {
   "": `usage: hostward COMMAND
   auth start [--config FILE]     run the auth service (control plane)
+  auth migrate --from sqlite:///… --to postgres://…   copy a cluster into PostgreSQL
   agent start [--config FILE]    run the node agent
   ctl ...                        operator commands (hostward ctl --help for the list)
   login --auth H:P --ca-pin PIN  act as yourself in ctl, with your SSH certificate
@@ -15,6 +16,7 @@ export const USAGES: Readonly<Record<string, string>> = {
   version                        print version, commit and Bun version
 Every command and subcommand takes --help.`,
   "auth": "usage: hostward auth start [--config FILE]   (default /etc/hostward/auth.toml)",
+  "auth migrate": "usage: hostward auth migrate --from sqlite:///PATH/auth.db --to postgres://USER@HOST:PORT/DB [--force]\n  copies a SQLite cluster into PostgreSQL, CAs included; refuses a target that holds a cluster unless --force",
   "auth start": "usage: hostward auth start [--config FILE]\n  runs the auth service; FILE defaults to /etc/hostward/auth.toml",
   "agent": "usage: hostward agent start [--config FILE]   (default /etc/hostward/agent.toml)",
   "agent start": "usage: hostward agent start [--config FILE]\n  runs the node agent; FILE defaults to /etc/hostward/agent.toml",
