@@ -93,7 +93,7 @@ export class FeedClient {
       ws.terminate();
     });
     ws.on("error", (e) => this.log.debug("change feed error", { error: e }));
-    ws.on("close", () => this.#closed(ws));
+    ws.on("close", (code) => this.#closed(ws, code));
   }
 
   #opened(ws: WebSocket): void {
@@ -163,12 +163,18 @@ export class FeedClient {
     }
   }
 
-  #closed(ws: WebSocket): void {
+  #closed(ws: WebSocket, code: number): void {
     if (this.#ws !== ws) return;
     this.#synced();
     this.connected = false;
     clearInterval(this.#timer);
     if (this.#stopped) return;
+    // Anything but a clean close from a replica that stays up (a killed one, one whose
+    // store is down, one we never reached): resume the feed from our revision on the next.
+    if (code !== 1000) {
+      this.api.failover();
+      this.log.info("change feed lost; resuming on the next auth server", { code, next: this.api.authServer, rev: this.view.rev });
+    }
     const delay = this.#backoff * (0.5 + Math.random() / 2);
     this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
     setTimeout(() => this.#connect(), delay);

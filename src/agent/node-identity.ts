@@ -44,7 +44,9 @@ export async function loadOrJoin(cfg: AgentConfig): Promise<NodeIdentity> {
   if (identity.serverId !== serverId) throw new Error(`${idPath}: belongs to server ${identity.serverId}, not ${serverId}`);
   if (cfg.caPin && identity.caPin !== cfg.caPin) throw new Error(`${idPath}: joined with CA pin ${identity.caPin}, config says ${cfg.caPin}; remove the identity file to join again`);
   const key = decodeOpenSshPrivateKey(identity.keyPem);
-  const api = new ApiClient(identity.authServer, identity.caCertPem, { subject: { node: serverId }, privateKey: key });
+  // auth_servers in agent.toml (several replicas) win over the address the node joined through.
+  const servers = cfg.authServers?.map(formatHostPort) ?? [identity.authServer];
+  const api = new ApiClient(servers, identity.caCertPem, { subject: { node: serverId }, privateKey: key });
   return { serverId, identity, hostKeyPem, hostKeyLine, api };
 }
 

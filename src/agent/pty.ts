@@ -1,14 +1,19 @@
-// A pseudo-terminal whose master side we read as a pausable stream, so a session's
-// output can wait for its SSH channel and its recorder (Bun.Terminal cannot pause).
-// The PTY is opened with libc (posix_openpt / ptsname_r) and sized with TIOCSWINSZ.
+// A pseudo-terminal whose master side we read only when asked, so a session's output
+// can wait for its SSH channel and its recorder (Bun.Terminal cannot pause). Opened with
+// libc (posix_openpt / ptsname_r), sized with TIOCSWINSZ. The master is non-blocking and
+// read through Bun's event loop: a blocking read (node:tty's ReadStream in Bun) holds one
+// of Bun's few pool threads per idle shell, and the third or fourth session stalled.
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { closeSync, openSync } from "node:fs";
-import tty from "node:tty";
 
 const O_RDWR = 0o2;
 const O_NOCTTY = 0o400;
 const O_CLOEXEC = 0o2000000;
 const TIOCSWINSZ = 0x5414;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+const F_DUPFD_CLOEXEC = 1030;
 
 type Libc = ReturnType<typeof loadLibc>;
 let libc: Libc | undefined;
@@ -27,10 +32,10 @@ function loadLibc() {
 export interface Pty {
   /** The terminal's slave side: give it to the child as fds 0-2, then call releaseSlave. */
   readonly slaveFd: number;
-  /** What the program prints, as a stream that stops reading while paused. */
-  readonly output: tty.ReadStream;
-  /** Keystrokes to the program; write() returns false when the terminal's input is full. */
-  readonly input: tty.WriteStream;
+  /** What the program prints; the master is read only as this is iterated. Ends at EOF (EIO) or close. */
+  readonly output: AsyncIterable<Uint8Array>;
+  /** Keystrokes to the program: a promise when the terminal's input is full (wait for it), else undefined. */
+  write(data: Uint8Array): Promise<void> | undefined;
   resize(cols: number, rows: number): void;
   releaseSlave(): void;
   /** Closes the master: the kernel sends SIGHUP to the terminal's session. */
@@ -53,16 +58,29 @@ export function openPty(cols: number, rows: number): Pty {
     closeSync(master);
     throw e;
   }
-  // Reader and writer each own an fd (the writer a duplicate): closing one never closes the other's.
-  const writeFd = c.fcntl(master, 1030 /* F_DUPFD_CLOEXEC */, 3);
-  const output = new tty.ReadStream(master);
-  const input = new tty.WriteStream(writeFd);
-  input.on("error", () => {}); // EIO once the program is gone: its input goes nowhere, as with sshd
+  c.fcntl(master, F_SETFL, c.fcntl(master, F_GETFL, 0) | O_NONBLOCK);
+  // Reader and writer each own an fd (the writer a duplicate, sharing the non-blocking mode).
+  const writeFd = c.fcntl(master, F_DUPFD_CLOEXEC, 3);
+  const reader = Bun.file(master).stream().getReader();
+  const sink = Bun.file(writeFd).writer();
+  let open = true;
   let slaveOpen = true;
   return {
-    slaveFd: slave, output, input,
+    slaveFd: slave,
+    output: chunks(reader),
+    write: (data) => {
+      if (!open) return undefined;
+      try {
+        sink.write(data);
+        const flushed = sink.flush();
+        // EIO once the program is gone: its input goes nowhere, as with sshd.
+        return typeof flushed === "number" ? undefined : flushed.then(() => {}, () => {});
+      } catch {
+        return undefined;
+      }
+    },
     resize: (cols, rows) => {
-      if (!output.destroyed) setSize(c, master, cols, rows);
+      if (open) setSize(c, master, cols, rows);
     },
     releaseSlave: () => {
       if (slaveOpen) closeSync(slave);
@@ -71,10 +89,26 @@ export function openPty(cols: number, rows: number): Pty {
     close: () => {
       if (slaveOpen) closeSync(slave);
       slaveOpen = false;
-      output.destroy();
-      input.destroy();
+      if (!open) return;
+      open = false;
+      void reader.cancel().catch(() => {});
+      closeSync(master);
+      closeSync(writeFd);
     },
   };
+}
+
+/** The master's output until EOF: Linux reports EIO once no process holds the terminal. */
+async function* chunks(reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> }): AsyncIterable<Uint8Array> {
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      if (value?.length) yield value;
+    }
+  } catch {
+    return; // EIO (the terminal's last holder is gone) or the master was closed
+  }
 }
 
 function setSize(c: Libc, fd: number, cols: number, rows: number): void {

@@ -234,22 +234,17 @@ export class SessionChannel {
     this.#proc = proc;
     stream.on("data", (d: Buffer) => {
       this.#tap?.input(d);
-      if (!pty.input.write(d)) {
-        stream.pause();
-        pty.input.once("drain", () => stream.resume());
-      }
+      const full = pty.write(d);
+      if (!full) return;
+      stream.pause();
+      void full.then(() => stream.resume());
     });
-    // EOF (EIO on Linux) comes once every holder of the terminal is gone.
-    const eof = new Promise<void>((resolve) => {
-      pty.output.once("error", () => resolve());
-      pty.output.once("end", () => resolve());
-      pty.output.once("close", () => resolve());
-    });
-    const pumped = pumpPaused(pty.output, stream, this.#tap, this.#gone);
+    // The master is read only while the recorder and the channel keep up (backpressure).
+    const pumped = pump(pty.output, stream, this.#tap, this.#gone);
     await proc.exited;
-    // Output written just before exit arrives after it: wait for the PTY's EOF,
-    // bounded, because a background job may hold the terminal open.
-    await Promise.race([eof.then(() => pumped), Bun.sleep(PTY_DRAIN_MS)]);
+    // Output written just before exit arrives after it: wait for the PTY's EOF (EIO once
+    // every holder of the terminal is gone), bounded, because a background job may hold it open.
+    await Promise.race([pumped, Bun.sleep(PTY_DRAIN_MS)]);
     pty.close();
     return exitOf(proc);
   }
@@ -325,27 +320,13 @@ function drained(dst: Sink, gone: Gone): Promise<void> {
   })]);
 }
 
-async function pump(src: ReadableStream<Uint8Array>, dst: Sink, tap: SessionTap | undefined, gone: Gone): Promise<void> {
+async function pump(src: AsyncIterable<Uint8Array>, dst: Sink, tap: SessionTap | undefined, gone: Gone): Promise<void> {
   for await (const chunk of src) {
     const slow = tap?.output(chunk);
     if (slow) await slow;
     if (gone.done || dst.destroyed) continue;
     if (!dst.write(chunk)) await drained(dst, gone);
   }
-}
-
-/** The PTY's pump: the master is paused (not read) while the recorder or the channel is full. */
-function pumpPaused(src: import("node:tty").ReadStream, dst: Sink, tap: SessionTap | undefined, gone: Gone): Promise<void> {
-  return new Promise((resolve) => {
-    src.on("data", (chunk: Buffer) => {
-      const slow = tap?.output(chunk);
-      const full = gone.done || dst.destroyed ? undefined : dst.write(chunk) ? undefined : drained(dst, gone);
-      if (!slow && !full) return;
-      src.pause();
-      void Promise.all([slow, full]).then(() => src.resume());
-    });
-    src.once("close", () => resolve());
-  });
 }
 
 /** A terminal dimension from the client, or `fallback` when it is absurd. */

@@ -6,6 +6,7 @@ import type { ApiResource, Verb } from "../core/resource-types.ts";
 import { ValidationError } from "../core/validation-error.ts";
 import type { Logger } from "../platform/logger.ts";
 import { authenticateHeaders, type AuthenticateDeps, type Caller } from "./authenticate.ts";
+import { isStoreUnavailable, type StoreHealth } from "./store-health.ts";
 import { HttpError, forbidden, notFound } from "./http-error.ts";
 import type { AuthService } from "./auth-service.ts";
 import type { ApiRefusal } from "./api-refusal.ts";
@@ -72,7 +73,7 @@ export function createApi(routes: Route[], svc: AuthService, authDeps: Authentic
       if (result instanceof Response || result === undefined) return result as Response | undefined;
       return Response.json(result);
     } catch (e) {
-      return errorResponse(e, log, req, url);
+      return errorResponse(e, log, req, url, svc.storeHealth);
     }
   };
   return async (req: Request, server: Server<WatchSocketData>): Promise<Response | undefined> => {
@@ -108,9 +109,15 @@ function denyCaller(caller: Caller, refusal: ApiRefusal, svc: AuthService): neve
   throw forbidden(message);
 }
 
-function errorResponse(e: unknown, log: Logger, req: Request, url: URL): Response {
+function errorResponse(e: unknown, log: Logger, req: Request, url: URL, health?: StoreHealth): Response {
   if (e instanceof HttpError) return Response.json({ error: e.message }, { status: e.status });
   if (e instanceof ValidationError) return Response.json({ error: e.message }, { status: 400 });
+  if (isStoreUnavailable(e)) {
+    // Not our bug and not the caller's: try another replica, or again shortly.
+    health?.failed(e);
+    log.warn("request failed: store unreachable", { method: req.method, path: url.pathname, error: e as Error });
+    return Response.json({ error: health?.reason ?? "the auth store is unreachable" }, { status: 503 });
+  }
   log.error("request failed", { method: req.method, path: url.pathname, error: e as Error });
   return Response.json({ error: "internal error" }, { status: 500 });
 }

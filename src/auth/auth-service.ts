@@ -17,6 +17,7 @@ import { certificateRefusal, escalationRefusal, type Grantor } from "./escalatio
 import type { Verb } from "../core/resource-types.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
 import type { FeedFollower, WatchHub } from "./watch-hub.ts";
+import { StoreHealth } from "./store-health.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
 import type { NodeHealth } from "../core/node-health.ts";
 
@@ -38,6 +39,7 @@ export type NodeState = "online" | "offline" | "locked";
 
 export class AuthService implements FeedFollower {
   hub?: WatchHub;
+  readonly storeHealth = new StoreHealth();
   #locks = new LockIndex();
 
   constructor(

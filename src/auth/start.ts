@@ -97,7 +97,15 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   svc.hub = hub;
   // Another replica's writes: NOTIFY wakes the hub at once; the poll covers a missed wake-up.
   const stopListening = await store.onFeedWrite(() => void hub.sync().catch((e) => log.warn("change feed read failed", { error: e as Error })));
-  const feedPoll = setInterval(() => void hub.sync().catch(() => {}), FEED_POLL_MS);
+  // The poll doubles as the store's health check: readiness, API answers and feed pings follow it.
+  const feedPoll = setInterval(() => void hub.sync().then(() => {
+    if (!svc.storeHealth.fresh) log.info("the auth store is reachable again");
+    svc.storeHealth.ok();
+  }, (e) => {
+    if (svc.storeHealth.fresh) log.error("the auth store is unreachable; answering 503 and closing feeds until it returns", { error: e as Error });
+    svc.storeHealth.failed(e);
+    hub.closeAll(1013, "auth store unavailable");
+  }), FEED_POLL_MS);
   const refreshMetrics = authMetrics(metrics, svc, hub);
   const routes = [...publicRoutes(tls.caCertPem), ...nodeRoutes(), ...resourceRoutes(), ...adminRoutes(tls.caCertPem), ...eventRoutes(), ...semaphoreRoutes(), ...sessionRoutes(), ...recordingRoutes(ingest), ...addons.flatMap((a) => a.routes())];
   const authDeps = { store, locks: () => svc.locks(), userCaBlob: cas.user.publicBlob, replay: new ReplayGuard(store, TOKEN_WINDOW_MS), now: () => new Date() };
@@ -128,7 +136,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
       person: (name) => personCaller(name, authDeps, new Date()),
     }));
   }
-  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => ({ ok: true }), metrics: async () => { await refreshMetrics(); return metrics.render(); } }) : undefined;
+  const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => (svc.storeHealth.fresh ? { ok: true } : { ok: false, reason: svc.storeHealth.reason }), metrics: async () => { await refreshMetrics(); return metrics.render(); } }) : undefined;
   log.info("auth service started", { listen: formatHostPort({ host: cfg.listen.host, port }), ca_pin: caPin, data_dir: cfg.dataDir, store: redactUrl(cfg.store.url) });
   return {
     svc, port, caPin, caCertPem: tls.caCertPem, adminIdentityPath, diagPort: diag?.port, addonUrls: started.flatMap((a) => (a.url ? [a.url] : [])),

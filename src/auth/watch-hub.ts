@@ -90,7 +90,7 @@ export class WatchHub {
     } catch (e) {
       this.log.warn("change feed catch-up failed; closing the watcher", { server_id: ws.data.serverId, error: e as Error });
       this.#watchers.delete(ws);
-      ws.close(1011, "store unavailable");
+      ws.close(1013, "auth store unavailable");
     }
   }
 
@@ -114,6 +114,11 @@ export class WatchHub {
    */
   async syncTo(rev: number): Promise<void> {
     if (this.#rev < rev) await this.sync();
+  }
+
+  /** Closes every feed with `code` (1013: try another replica; this one cannot vouch for freshness now). */
+  closeAll(code: number, reason: string): void {
+    for (const { ws } of this.#watchers.values()) ws.close(code, reason);
   }
 
   /** Closes the feeds of one node (it was deleted) or of all (shutdown). */

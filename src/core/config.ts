@@ -45,6 +45,8 @@ export const WEB_PORT = 3080;
 export interface AgentConfig {
   dataDir: string;
   authServer: HostPort;
+  /** Several auth replicas (or one name with several addresses): tried in turn, the next on failure. */
+  authServers?: HostPort[];
   joinToken?: string;
   caPin?: string;
   diagAddr?: HostPort;
@@ -60,7 +62,7 @@ export interface AgentConfig {
 }
 
 const _AUTH_KEYS = ["data_dir", "listen", "cluster_name", "diag_addr", "log_level", "recordings", "public_addr", "web", "store"];
-const _AGENT_KEYS = ["data_dir", "auth_server", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
+const _AGENT_KEYS = ["data_dir", "auth_server", "auth_servers", "join_token", "ca_pin", "diag_addr", "log_level", "ssh", "recording"];
 const _PIN = /^sha256:[0-9a-f]{64}$/;
 
 /** TOML text to a value for parseAuthConfig / parseAgentConfig; syntax errors carry the line. */
@@ -129,6 +131,19 @@ export function parseAgentConfig(obj: unknown, file: string): AgentConfig {
   }
   const diag = _addr(r, "diag_addr");
   if (diag) cfg.diagAddr = diag;
+  const servers = r.stringList("auth_servers");
+  if (servers) {
+    if (servers.length === 0) r.fail("auth_servers", "must list at least one address");
+    cfg.authServers = servers.map((s) => {
+      try {
+        return parseHostPort(s, AUTH_PORT);
+      } catch (e) {
+        return r.fail("auth_servers", (e as Error).message);
+      }
+    });
+    // The first start joins through the first of them unless auth_server says otherwise.
+    if (!r.string("auth_server")) cfg.authServer = cfg.authServers[0]!;
+  }
   return cfg;
 }
 

@@ -6,6 +6,19 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { isCaPin } from "../core/ca-pin.ts";
 import { fetchPinnedCa } from "../platform/api-client.ts";
+
+/** Several replicas ("a:3025,b:3025"): the first that answers with the pinned CA. */
+async function firstPinnedCa(servers: string[], pin: string): Promise<string> {
+  let failure: unknown;
+  for (const s of servers) {
+    try {
+      return await fetchPinnedCa(s, pin);
+    } catch (e) {
+      failure = e;
+    }
+  }
+  throw failure;
+}
 import { profilePath, writeProfile } from "../platform/profile-file.ts";
 import { parse } from "./args.ts";
 import { CliError, usage } from "../platform/cli-error.ts";
@@ -20,7 +33,7 @@ export async function runLogin(args: string[], env: Record<string, string | unde
   const keyPath = values.identity ?? join(env.HOME ?? homedir(), ".ssh", "id_ed25519");
   const certPath = `${keyPath}-cert.pub`;
   for (const f of [keyPath, certPath]) if (!existsSync(f)) throw new CliError(`${f}: no such file${f === certPath ? " (ask an admin: hostward ctl users sign NAME --pubkey KEY.pub)" : ""}`);
-  const caCertPem = await fetchPinnedCa(auth, pin);
+  const caCertPem = await firstPinnedCa(auth.split(",").map((s) => s.trim()).filter(Boolean), pin);
   const path = profilePath(env);
   const profile = { authServer: auth, caPin: pin, caCertPem, keyPath, certPath };
   ensureDir(path);

@@ -13,6 +13,8 @@ export interface Signer {
 }
 
 import { ApiError } from "./api-error.ts";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 
 export { ApiError };
 
@@ -39,8 +41,22 @@ export async function fetchPinnedCa(authServer: string, pin: string): Promise<st
 export class ApiClient {
   /** Requests are signed on the auth service's time as learnt from its answers (an agent plugs in its own). */
   clock: ClockSync = new ServerClock();
+  readonly #servers: AuthServers;
 
-  constructor(readonly authServer: string, readonly caCertPem: string, private readonly signer?: Signer) {}
+  /** `servers`: one auth address, or several replicas (a name may resolve to several addresses). */
+  constructor(servers: string | string[], readonly caCertPem: string, private readonly signer?: Signer) {
+    this.#servers = new AuthServers(typeof servers === "string" ? [servers] : servers);
+  }
+
+  /** The replica in use: the last one that answered. */
+  get authServer(): string {
+    return this.#servers.current;
+  }
+
+  /** Moves to the next replica (the caller found this one gone). */
+  failover(): void {
+    this.#servers.next();
+  }
 
   get tls() {
     // The cluster CA issues certificates only to the auth service, so the pinned CA
@@ -66,16 +82,37 @@ export class ApiClient {
     return parsed as T;
   }
 
+  /**
+   * Sends to the current replica; one that cannot be reached, or answers 503 (its store
+   * is down), is left for the next, each tried once. A retried request is signed anew.
+   */
   async #send(method: string, path: string, bytes: Uint8Array | undefined): Promise<Response & { skewed?: boolean }> {
+    const tries = await this.#servers.candidates();
+    let failure: unknown;
+    for (let i = 0; i < tries; i++) {
+      try {
+        const res = await this.#sendTo(this.#servers.current, method, path, bytes);
+        if (res.status !== 503 || i === tries - 1) return res;
+        failure = undefined;
+        await res.body?.cancel().catch(() => {});
+      } catch (e) {
+        failure = e;
+      }
+      this.#servers.next();
+    }
+    throw failure ?? new ApiError(503, "every auth server is unavailable");
+  }
+
+  async #sendTo(server: string, method: string, path: string, bytes: Uint8Array | undefined): Promise<Response & { skewed?: boolean }> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     const iat = this.clock.now();
     if (this.signer) headers.authorization = this.authorization(method, path, bytes, iat);
     const sentAt = Date.now();
     let res: Response;
     try {
-      res = await fetch(`https://${this.authServer}${path}`, { method, headers, body: bytes, tls: this.tls, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      res = await fetch(`https://${server}${path}`, { method, headers, body: bytes, tls: this.tls, signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (e) {
-      throw new ApiError(0, `cannot reach auth server ${this.authServer}: ${(e as Error).message}`);
+      throw new ApiError(0, `cannot reach auth server ${server}: ${(e as Error).message}`);
     }
     const serverMs = serverTimeOf(res.headers);
     if (serverMs === undefined) return res;
@@ -89,6 +126,57 @@ export class ApiClient {
     const payload = { v: 1 as const, sub: this.signer.subject, iat, nonce: randomBytes(16).toString("hex"), m: method, p: normalizePath(path), bh: bodyHash(body) };
     const key = this.signer.privateKey;
     return encodeToken(payload, (data) => signEd25519(key, data));
+  }
+}
+
+/**
+ * The auth replicas to try, in order, the current one first. A configured name with
+ * several addresses (DNS round robin) counts as each of its addresses.
+ */
+class AuthServers {
+  #expanded: string[];
+  #index = 0;
+  #resolvedAt = 0;
+
+  constructor(private readonly configured: string[]) {
+    this.#expanded = [...configured];
+  }
+
+  get current(): string {
+    return this.#expanded[this.#index % this.#expanded.length]!;
+  }
+
+  next(): void {
+    this.#index = (this.#index + 1) % this.#expanded.length;
+  }
+
+  /** How many to try for one request (names re-resolved at most every 30 s). */
+  async candidates(): Promise<number> {
+    if (this.configured.some(isName) && Date.now() - this.#resolvedAt > 30_000) {
+      this.#resolvedAt = Date.now();
+      const current = this.current;
+      const lists = await Promise.all(this.configured.map((s) => expand(s)));
+      this.#expanded = [...new Set(lists.flat())];
+      this.#index = Math.max(0, this.#expanded.indexOf(current));
+    }
+    return this.#expanded.length;
+  }
+}
+
+function isName(server: string): boolean {
+  const host = server.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  return isIP(host) === 0;
+}
+
+async function expand(server: string): Promise<string[]> {
+  if (!isName(server)) return [server];
+  const m = /^(.*):(\d+)$/.exec(server);
+  const [host, port] = m ? [m[1]!, m[2]!] : [server, "3025"];
+  try {
+    const addrs = await lookup(host, { all: true });
+    return addrs.length ? addrs.map((a) => (a.family === 6 ? `[${a.address}]:${port}` : `${a.address}:${port}`)) : [server];
+  } catch {
+    return [server]; // unresolvable now: fetch will say so
   }
 }
 

@@ -46,7 +46,9 @@ function client(authServer: string, caCertPem: string, certLine: string, keyPem:
   if (validBefore < Date.now()) {
     throw new CliError(`your certificate (${certSource}) expired at ${new Date(validBefore).toISOString()}: ask an admin for a new one (hostward ctl users sign NAME --pubkey KEY.pub)`);
   }
-  return new ApiClient(authServer, caCertPem, { subject: { cert: Buffer.from(blob).toString("base64") }, privateKey: decodeOpenSshPrivateKey(keyPem) });
+  // "a:3025,b:3025": several replicas, tried in turn.
+  const servers = authServer.split(",").map((s) => s.trim()).filter(Boolean);
+  return new ApiClient(servers, caCertPem, { subject: { cert: Buffer.from(blob).toString("base64") }, privateKey: decodeOpenSshPrivateKey(keyPem) });
 }
 
 function readText(path: string): string {

@@ -2,6 +2,8 @@
 // nodes and nonces; a change made through one replica reaches agents on the other; a
 // replica with recordings in an unshared file:// directory is refused beside another.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { SQL } from "bun";
+import { PG_ADMIN_URL } from "../helpers/postgres.ts";
 import { join } from "node:path";
 import { ApiClient } from "../../src/platform/api-client.ts";
 import { decodeOpenSshPrivateKey } from "../../src/core/openssh-private-key.ts";
@@ -80,4 +82,55 @@ test("a replica keeping recordings in its own file:// directory is refused besid
   expect(r.code).not.toBe(0);
   expect(r.stderr + r.stdout).toContain("another auth replica");
   expect(r.stderr + r.stdout).toContain("shared = true");
+});
+
+test("kill -9 a replica: its agent resumes the feed on the next one from its revision, and ctl tries the next address", async () => {
+  const c3 = await c.addReplica("c");
+  const roaming = await c.addAgent(`auth_servers = ["${c3.addr}", "${b.addr}"]`, "", {}, c3.addr);
+  const before = (await c.ssh(roaming, alice, "root", ["echo before"])).stdout;
+  expect(before).toBe("before\n");
+  await c3.proc.stop("SIGKILL");
+  // ctl with both addresses: the dead one first.
+  const status = await run([...CLI, "ctl", "--identity", b.identity, "--auth", `${c3.addr},${b.addr}`, "status", "--format", "json"]);
+  expect(status.code).toBe(0);
+  expect(JSON.parse(status.stdout).auth_server).toBe(b.addr);
+  // A lock made through B reaches the agent that was on C: its feed resumed on B.
+  expect((await b.ctl("lock", "--user", "alice", "--message", "after failover")).code).toBe(0);
+  await waitFor(async () => (await c.ssh(roaming, alice, "root", ["true"])).code !== 0, 20_000, "the roaming agent to refuse alice");
+  const log = roaming.proc.output();
+  expect(log).toContain("resuming on the next auth server");
+  expect(log.match(/"change feed: snapshot"/g)).toHaveLength(1); // the first start's only: the resume was from its revision
+  // What it reports after the failover arrives through B, once.
+  await waitFor(async () => (await json(b, "events", "ls", "--type", "session.rejected", "--limit", "100"))
+    .some((e: { server_id: string }) => e.server_id === roaming.serverId()), 20_000, "the refusal event through B");
+  const name = (await json(b, "get", "locks"))[0].name as string;
+  expect((await b.ctl("rm", `lock/${name}`)).code).toBe(0);
+});
+
+test("PostgreSQL unreachable: /readyz and the API answer 503 with the reason; everything recovers when it returns", async () => {
+  const dbName = new URL(c.db.url).pathname.slice(1);
+  const admin = new SQL(PG_ADMIN_URL, { max: 1 });
+  const readyz = async (r: Replica) => {
+    const res = await fetch(`http://127.0.0.1:${r.diagPort}/readyz`);
+    return { status: res.status, text: await res.text() };
+  };
+  try {
+    // Cut every replica off: no new connections, the open ones terminated.
+    await admin.unsafe(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`).simple();
+    await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${dbName} AND pid <> pg_backend_pid()`;
+    await waitFor(async () => (await readyz(b)).status === 503, 20_000, "replica b not ready");
+    expect((await readyz(b)).text).toContain("the auth store is unreachable");
+    const refused = await b.ctl("get", "users");
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("the auth store is unreachable");
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+  } finally {
+    await admin.unsafe(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).simple();
+    await admin.close();
+  }
+  await waitFor(async () => (await readyz(b)).status === 200, 20_000, "replica b ready again");
+  expect((await b.ctl("get", "users")).code).toBe(0);
+  // The feeds came back too: a lock through B reaches the agent on A.
+  expect((await b.ctl("lock", "--user", "alice", "--message", "after the outage")).code).toBe(0);
+  await waitFor(async () => (await c.ssh(onA, alice, "root", ["true"])).code !== 0, 30_000, "the agent on A to refuse alice");
 });

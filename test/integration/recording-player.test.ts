@@ -22,6 +22,8 @@ async function position(): Promise<number> {
 }
 
 beforeAll(async () => {
+  // A session that outlives the players, so the tmux server is never exiting while the next one starts.
+  expect((await tmux("new-session", "-d", "-s", "keep", "sleep 3600")).code).toBe(0);
   // One minute: "tick NN" each second; the screen is cleared every 10 s.
   const lines = [JSON.stringify({ event: "session.start", ms: 0, version: 1, sid: "x", time: new Date().toISOString(), server_id: "n", user: "u", login: "l", kind: "shell", mode: "node", cols: 80, rows: 20 })];
   for (let s = 0; s <= 60; s++) {

@@ -62,6 +62,29 @@ export function storeSuite(name: string, backend: Backend): void {
       expect(snap.resources.map((r) => `${r.kind}/${r.name}`)).toEqual(["role/a", `lock/${lockName(1)}`]);
     }));
 
+    test("history hashes: the same changes give the same hash, a diverged history differs at the same revision", async () => {
+      // One history, then (on a fresh database) another that shares its first two changes.
+      const run = async (lockUser: string, lockN: number) => {
+        const st = await backend.fresh();
+        try {
+          expect(await st.historyHash(0)).toBe("");
+          await st.putResource(role("ops"));
+          await st.putResource(user("alice", ["ops"]));
+          await st.putResource(lock(lockName(lockN), lockUser));
+          const [c3] = (await st.changesSince(2))!;
+          expect(c3!.hash).toBe((await st.historyHash(3))!);
+          expect(await st.historyHash(99)).toBeUndefined();
+          return { h2: await st.historyHash(2), h3: await st.historyHash(3) };
+        } finally {
+          await st.close();
+        }
+      };
+      const first = await run("carol", 1);
+      const restored = await run("bob", 2); // a restored copy that made other changes
+      expect(restored.h2).toBe(first.h2!);
+      expect(restored.h3).not.toBe(first.h3!);
+    });
+
     test("concurrent writers: readers see the feed gap-free and in commit order", () => withStores(async (s, replicas) => {
       const WRITES = 120;
       let done = false;

@@ -49,8 +49,11 @@ export class RecordingClient {
         body: bytes, tls: this.api.tls, signal: AbortSignal.timeout(PART_TIMEOUT_MS),
       });
     } catch (e) {
-      throw new ApiError(0, `cannot reach auth server ${this.api.authServer}: ${(e as Error).message}`);
+      const gone = this.api.authServer;
+      this.api.failover(); // the uploader retries the part; another replica takes it
+      throw new ApiError(0, `cannot reach auth server ${gone}: ${(e as Error).message}`);
     }
+    if (res.status === 503) this.api.failover();
     const body = (await res.json().catch(() => ({}))) as UploadState & { error?: string };
     if (!res.ok) throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`);
     return body;
