@@ -29,7 +29,11 @@ beforeAll(async () => {
   await c.writeKnownHosts();
 }, 60_000);
 
-afterAll(() => c.close());
+// Clients and readers of a failed run would otherwise outlive it (every one names c.dir).
+afterAll(async () => {
+  await run(["pkill", "-KILL", "-f", `${c.dir}/`]);
+  await c.close();
+});
 
 function rss(pid: number): number {
   const kb = Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)![1]);
