@@ -15,6 +15,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   cli: () => import("./cli.ts"),
   "agent-memory": () => import("./agent-memory.ts"),
   latency: () => import("./latency.ts"),
+  ha: () => import("./ha.ts"),
 };
 
 async function main(args: string[]): Promise<number> {
