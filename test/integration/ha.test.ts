@@ -102,7 +102,7 @@ test("kill -9 a replica: its agent resumes the feed on the next one from its rev
   expect(log.match(/"change feed: snapshot"/g)).toHaveLength(1); // the first start's only: the resume was from its revision
   // What it reports after the failover arrives through B, once.
   await waitFor(async () => (await json(b, "events", "ls", "--type", "session.rejected", "--limit", "100"))
-    .some((e: { server_id: string }) => e.server_id === roaming.serverId()), 20_000, "the refusal event through B");
+    .some((e: { server_id: string }) => e.server_id === roaming.serverId()), 60_000, "the refusal event through B", 500);
   const name = (await json(b, "get", "locks"))[0].name as string;
   expect((await b.ctl("rm", `lock/${name}`)).code).toBe(0);
 });
