@@ -1,5 +1,6 @@
 // The control plane's operations, independent of HTTP: resources with their change
 // feed and audit trail, join tokens, node registry, certificates.
+import { SemaphoreService } from "./semaphore-service.ts";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { LockIndex } from "../core/lock-index.ts";
 import { lockIsActive } from "../core/lock-match.ts";
@@ -49,7 +50,12 @@ export class AuthService implements FeedFollower {
     readonly caPin: string,
     readonly log: Logger,
     readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.semaphores = new SemaphoreService(store, now);
+  }
+
+  /** max_connections leases: the one way routes reach the semaphore store. */
+  readonly semaphores: SemaphoreService;
 
   /** Validates an external-form resource (a new lock gets its name here). */
   parse(obj: unknown, source = "request"): Resource {

@@ -53,6 +53,18 @@ export class SemaphoreService {
   list(key?: string): Promise<Lease[]> {
     return this.store.semaphores.list(this.now(), key);
   }
+
+  /** An operator clears the leases on `key` (one holder's, or all): the leases removed. */
+  async remove(key: string, holder?: string): Promise<Lease[]> {
+    const targets = (await this.list(key)).filter((l) => !holder || l.holder === holder);
+    for (const l of targets) await this.store.semaphores.release(l.key, l.holder);
+    return targets;
+  }
+
+  /** A (re)started node held nothing any more: drop every lease it had. */
+  releaseNode(node: string): Promise<number> {
+    return this.store.semaphores.releaseNode(node);
+  }
 }
 
 function checkKey(key: string): void {

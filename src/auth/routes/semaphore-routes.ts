@@ -3,10 +3,10 @@
 import type { Route, RouteContext } from "../api.ts";
 import { asBody, str, type Body } from "../body-fields.ts";
 import { badRequest, forbidden, notFound } from "../http-error.ts";
-import { SemaphoreService, type LeaseRef } from "../semaphore-service.ts";
+import type { LeaseRef } from "../semaphore-service.ts";
 
 export function semaphoreRoutes(): Route[] {
-  const service = (ctx: RouteContext) => new SemaphoreService(ctx.svc.store, ctx.svc.now);
+  const service = (ctx: RouteContext) => ctx.svc.semaphores;
   return [
     {
       method: "POST", path: "/v1/semaphores/acquire",
@@ -49,9 +49,8 @@ export function semaphoreRoutes(): Route[] {
         const key = ctx.url.searchParams.get("key");
         const holder = ctx.url.searchParams.get("holder");
         if (!key) throw badRequest("key: required (e.g. connection/alice)");
-        const targets = (await service(ctx).list(key)).filter((l) => !holder || l.holder === holder);
+        const targets = await service(ctx).remove(key, holder ?? undefined);
         if (targets.length === 0) throw notFound(`no lease on ${JSON.stringify(key.slice(0, 100))}${holder ? ` held by ${JSON.stringify(holder.slice(0, 100))}` : ""}`);
-        for (const l of targets) await ctx.svc.store.semaphores.release(l.key, l.holder);
         const who = ctx.caller.kind === "user" ? ctx.caller.name : "";
         ctx.svc.log.info("semaphore leases removed", { key, holders: targets.map((l) => l.holder), by: who });
         return { removed: targets.map((l) => ({ key: l.key, holder: l.holder })) };

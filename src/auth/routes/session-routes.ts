@@ -59,7 +59,7 @@ export function sessionRoutes(): Route[] {
       method: "POST", path: "/v1/nodes/started",
       handler: async (ctx) => {
         const node = requireNode(ctx);
-        const leases = await ctx.svc.store.semaphores.releaseNode(node);
+        const leases = await ctx.svc.semaphores.releaseNode(node);
         const sessions = await ctx.svc.store.sessions.markNodeLost(node, ctx.svc.now(), "the agent restarted before reporting the end");
         ctx.svc.log.info("node (re)started: its leases released, open sessions marked lost", { server_id: node, leases, sessions });
         return { leases_released: leases, sessions_lost: sessions };
