@@ -17,7 +17,7 @@ import type { ApiRefusal } from "./api-refusal.ts";
 import { certificateRefusal, escalationRefusal, type Grantor } from "./escalation-guard.ts";
 import type { Verb } from "../core/resource-types.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
-import type { FeedFollower, WatchHub } from "./watch-hub.ts";
+import { WatchHub, type FeedFollower } from "./watch-hub.ts";
 import { StoreHealth } from "./store-health.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
 import type { NodeHealth } from "../core/node-health.ts";
@@ -39,7 +39,6 @@ export interface JoinRequest {
 export type NodeState = "online" | "offline" | "locked";
 
 export class AuthService implements FeedFollower {
-  hub?: WatchHub;
   readonly storeHealth = new StoreHealth();
   #locks = new LockIndex();
 
@@ -52,7 +51,11 @@ export class AuthService implements FeedFollower {
     readonly now: () => Date = () => new Date(),
   ) {
     this.semaphores = new SemaphoreService(store, now);
+    this.hub = new WatchHub(store, () => [cas.user.publicLine], log, this);
   }
+
+  /** The change feed to agents; it follows the store and keeps this service's lock index current. */
+  readonly hub: WatchHub;
 
   /** max_connections leases: the one way routes reach the semaphore store. */
   readonly semaphores: SemaphoreService;
@@ -203,7 +206,7 @@ export class AuthService implements FeedFollower {
 
   /** Our own write is in the lock index and on its way to the agents before we answer. */
   async #published(rev: number): Promise<void> {
-    await this.hub?.syncTo(rev);
+    await this.hub.syncTo(rev);
   }
 
   /** A lock whose target is this server UUID alone: the node is being unregistered. */

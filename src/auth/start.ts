@@ -34,7 +34,7 @@ import { randomUUID } from "node:crypto";
 import { loadOrCreateSshCas } from "./ssh-cas.ts";
 import { loadOrCreateTls } from "./tls-ca.ts";
 import { TOKEN_WINDOW_MS } from "../core/request-token.ts";
-import { WatchHub, type WatchSocketData } from "./watch-hub.ts";
+import type { WatchHub, WatchSocketData } from "./watch-hub.ts";
 
 const FEED_POLL_MS = 2_000;
 const REPLICA_HEARTBEAT_MS = 5_000;
@@ -91,10 +91,9 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const sweeper = setInterval(sweep, 10 * 60_000);
   // Once at start too: what a crash or an outage left behind is found without waiting.
   sweep();
-  await seed(svc);
-  const hub = new WatchHub(store, () => [cas.user.publicLine], log, svc);
+  const hub = svc.hub;
   await hub.start();
-  svc.hub = hub;
+  await seed(svc);
   // Another replica's writes: NOTIFY wakes the hub at once; the poll covers a missed wake-up.
   const stopListening = await store.onFeedWrite(() => void hub.sync().catch((e) => log.warn("change feed read failed", { error: e as Error })));
   // The poll doubles as the store's health check: readiness, API answers and feed pings follow it.
