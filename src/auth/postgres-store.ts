@@ -4,16 +4,16 @@
 // until its transaction commits, so revision N+1 cannot commit before N.
 import { SQL } from "bun";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
-import { parseResource, toExternal } from "../core/resources.ts";
+import { toExternal } from "../core/resources.ts";
 import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { migrate } from "./postgres-schema.ts";
 import { PostgresRecordingStore } from "./postgres-recording-store.ts";
 import { PostgresSemaphoreStore } from "./postgres-semaphore-store.ts";
 import { PostgresSessionInventory } from "./postgres-session-inventory.ts";
+import { decodeNode, decodeResource, definedOnly } from "./store-rows.ts";
 import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, ReplicaRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 
 const KEEP_CHANGES = 10_000;
-const EPOCH = new Date(0);
 /** Deadlocks and serialization failures: the transaction is retried from the start. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 5;
@@ -63,7 +63,7 @@ export class PostgresStore implements Store {
 
   async getResource<K extends ResourceKind>(kind: K, name: string): Promise<Extract<Resource, { kind: K }> | undefined> {
     const [row] = await this.q`SELECT data FROM resources WHERE kind = ${kind} AND name = ${name}`;
-    return row ? (decode(row.data) as Extract<Resource, { kind: K }>) : undefined;
+    return row ? (decodeResource(row.data) as Extract<Resource, { kind: K }>) : undefined;
   }
 
   async listResources<K extends ResourceKind>(kind: K): Promise<Extract<Resource, { kind: K }>[]> {
@@ -268,18 +268,8 @@ async function appendChange(q: SQL, op: Change["op"], kind: string, name: string
 }
 
 async function listKind(q: SQL, kind: ResourceKind): Promise<Resource[]> {
-  return (await q`SELECT data FROM resources WHERE kind = ${kind} ORDER BY name`).map((r: { data: string }) => decode(r.data));
+  return (await q`SELECT data FROM resources WHERE kind = ${kind} ORDER BY name`).map((r: { data: string }) => decodeResource(r.data));
 }
 
-function decode(data: string): Resource {
-  return parseResource(JSON.parse(data), "store", { now: EPOCH });
-}
 
-function decodeNode(data: string): NodeRecord {
-  const n = JSON.parse(data);
-  return { ...n, joinedAt: new Date(n.joinedAt), lastSeen: new Date(n.lastSeen) };
-}
 
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

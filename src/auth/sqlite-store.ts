@@ -3,11 +3,12 @@
 // One connection: a transaction holds the store's mutex until it ends, so statements
 // from other requests wait instead of landing inside it.
 import { Database } from "bun:sqlite";
-import { parseResource, toExternal } from "../core/resources.ts";
+import { toExternal } from "../core/resources.ts";
 import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import { AsyncMutex } from "../core/async-mutex.ts";
 import { chainHash, HISTORY_GENESIS } from "../core/feed-history.ts";
 import { openSqliteFile } from "../platform/sqlite-file.ts";
+import { decodeNode, decodeResource, definedOnly } from "./store-rows.ts";
 import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, ReplicaRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 import { direct, type SqliteGate } from "./sqlite-gate.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
@@ -16,10 +17,6 @@ import { SqliteRecordingStore } from "./sqlite-recording-store.ts";
 
 const KEEP_CHANGES = 10_000;
 const NONCE_PRUNE_EVERY_MS = 5_000;
-// Stored resources were validated when written; decoding them with the epoch as
-// "now" keeps a lock whose expiry has since passed readable (it simply stops matching).
-const EPOCH = new Date(0);
-
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resources (kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL, rev INTEGER NOT NULL, PRIMARY KEY (kind, name));
 CREATE TABLE IF NOT EXISTS changes (rev INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, data TEXT, hash TEXT);
@@ -79,7 +76,7 @@ export class SqliteStore implements Store {
   getResource<K extends ResourceKind>(kind: K, name: string): Promise<Extract<Resource, { kind: K }> | undefined> {
     return this.#gate(() => {
       const row = this.#db.query<{ data: string }, [string, string]>("SELECT data FROM resources WHERE kind = ? AND name = ?").get(kind, name);
-      return row ? (decode(row.data) as Extract<Resource, { kind: K }>) : undefined;
+      return row ? (decodeResource(row.data) as Extract<Resource, { kind: K }>) : undefined;
     });
   }
 
@@ -89,7 +86,7 @@ export class SqliteStore implements Store {
 
   #list<K extends ResourceKind>(kind: K): Extract<Resource, { kind: K }>[] {
     return this.#db.query<{ data: string }, [string]>("SELECT data FROM resources WHERE kind = ? ORDER BY name").all(kind)
-      .map((row) => decode(row.data) as Extract<Resource, { kind: K }>);
+      .map((row) => decodeResource(row.data) as Extract<Resource, { kind: K }>);
   }
 
   deleteResource(kind: ResourceKind, name: string): Promise<number | undefined> {
@@ -307,18 +304,8 @@ export class SqliteStore implements Store {
   }
 }
 
-function decode(data: string): Resource {
-  return parseResource(JSON.parse(data), "store", { now: EPOCH });
-}
 
-function decodeNode(data: string): NodeRecord {
-  const n = JSON.parse(data);
-  return { ...n, joinedAt: new Date(n.joinedAt), lastSeen: new Date(n.lastSeen) };
-}
 
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 /** A store from before history hashes: chain the changes it kept, oldest first. */
 function chainHistory(db: Database): void {
