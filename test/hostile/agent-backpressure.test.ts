@@ -3,7 +3,7 @@
 // 1 KiB/s, all at once for 30 s. The agent's RSS may grow by at most 16 MiB, and each
 // recording holds every byte its client received.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { outputOf, playEvents, waitForRecordings } from "../helpers/recordings.ts";
@@ -115,9 +115,9 @@ test("a stalled and a 1 KiB/s client, PTY and exec, 30 s: RSS bounded, recording
   console.log(`agent RSS ${mib(idle)} MiB idle, ${mib(before)} MiB with the four sessions held, peak ${mib(peak)} MiB (+${mib(peak - before)}) over ${STALL_MS / 1000} s, ${mib(samples.at(-1)!)} MiB at the end`);
   expect(peak - before).toBeLessThanOrEqual(MAX_GROWTH);
   for (const x of measured.filter((x) => x.name.endsWith("slow"))) expect(readFileSync(x.out).length).toBeGreaterThan(0);
-  // The stalled clients read what is waiting for a moment; then every client goes.
+  // The stalled clients read what is waiting (until each has some); then every client goes.
   writeFileSync(go, "");
-  await Bun.sleep(1000);
+  await waitFor(() => measured.every((x) => existsSync(x.out) && statSync(x.out).size > 0), 30_000, "every client reading", 100);
   await killAll(measured, go);
   const recs = (await waitForRecordings(c, "yesman", 8, 60_000)).slice(0, 4);
   const outputs = await Promise.all(recs.map(async (r) => outputOf(await playEvents(c, r.session_id))));

@@ -3,7 +3,7 @@
 // uploaded (part-NNNNNN.gz). A session dir whose meta still says "recording" when no
 // live session owns it was cut by a crash; recover() turns what reached the disk into
 // sealed parts and marks it interrupted.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../platform/fs-atomic.ts";
 import { gzipMember, salvageLines } from "../../recording/format/part-codec.ts";
@@ -68,21 +68,9 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes a sealed part in one go (fsync, then rename into place). */
+/** Writes a sealed part in one go (fsync, then rename into place, then the directory). */
 export function writeSealedPart(dir: string, n: number, bytes: Uint8Array): void {
-  const tmp = join(dir, `.${partName(n, true)}.tmp`);
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } catch (e) {
-    // On a full disk: leave no half part behind (the caller waits for space and tries again).
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, join(dir, partName(n, true)));
+  writeFileAtomic(join(dir, partName(n, true)), bytes, 0o600);
   fsyncDir(dir);
 }
 
