@@ -23,6 +23,7 @@ import { publicRoutes } from "./routes/public-routes.ts";
 import { resourceRoutes } from "./routes/resource-routes.ts";
 import { recordingRoutes } from "./routes/recording-routes.ts";
 import { RecordingIngest } from "./recording/recording-ingest.ts";
+import { PartChecker } from "./recording/part-checker.ts";
 import { storageFromUrl } from "./recording/storage-from-url.ts";
 import { semaphoreRoutes } from "./routes/semaphore-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
@@ -86,7 +87,9 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
   const metrics = new Metrics();
   const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage (leaked) and later removed by the sweep.");
-  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }));
+  // Part checks (inflate + every event line) run on a worker, off this event loop.
+  const partChecker = new PartChecker();
+  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }), (b) => partChecker.check(b));
   const sweep = () => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error }));
   const sweeper = setInterval(sweep, 10 * 60_000);
   // Once at start too: what a crash or an outage left behind is found without waiting.
@@ -152,6 +155,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
       await replica.stop();
       hub.close();
       server.stop(true);
+      partChecker.close();
       diag?.stop(true);
       await store.close();
     },
