@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { checkPart } from "../../recording/format/part-codec.ts";
+import type { PartCheckFn } from "./part-checker.ts";
 import { corruptKey, recordingKey, stagingKey, type RecordingStorage } from "./recording-storage.ts";
 import { withStorageErrors } from "./storage-error.ts";
 
@@ -44,7 +45,9 @@ export class RecordingIngest {
 
   constructor(private readonly store: RecordingStore, storage: RecordingStorage, private readonly audit: AuditSink,
     private readonly log: Logger, private readonly now: () => Date = () => new Date(),
-    private readonly count: (problem: IngestProblem) => void = () => {}) {
+    private readonly count: (problem: IngestProblem) => void = () => {},
+    /** Inflates and checks a part; the auth service runs it on a worker thread (PartChecker). */
+    private readonly check: PartCheckFn = async (b) => checkPart(b)) {
     this.storage = withStorageErrors(storage);
   }
 
@@ -71,7 +74,7 @@ export class RecordingIngest {
       if (n < r.nextPart) return r;
       if (r.state === "complete") throw new IngestError(409, "recording is already complete");
       if (n > r.nextPart) throw new IngestError(409, `expected part ${r.nextPart}, got ${n}`);
-      const check = checkPart(bytes);
+      const check = await this.check(bytes);
       if (!check.ok) {
         await this.#corrupt(r, `part ${n}: ${check.reason}`, bytes, n);
         throw new IngestError(422, `part ${n} is corrupt: ${check.reason}`);
