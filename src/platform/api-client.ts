@@ -53,9 +53,13 @@ export class ApiClient {
     return this.#servers.current;
   }
 
-  /** Moves to the next replica (the caller found this one gone). */
-  failover(): void {
-    this.#servers.next();
+  /**
+   * The caller found replica `gone` unusable: move to the next one, unless another
+   * caller already moved on (requests fail together when a replica dies, and each
+   * stepping on would walk the others back onto the dead one).
+   */
+  failover(gone: string): void {
+    this.#servers.moveOff(gone);
   }
 
   get tls() {
@@ -90,15 +94,16 @@ export class ApiClient {
     const tries = await this.#servers.candidates();
     let failure: unknown;
     for (let i = 0; i < tries; i++) {
+      const server = this.#servers.current;
       try {
-        const res = await this.#sendTo(this.#servers.current, method, path, bytes);
+        const res = await this.#sendTo(server, method, path, bytes);
         if (res.status !== 503 || i === tries - 1) return res;
         failure = undefined;
         await res.body?.cancel().catch(() => {});
       } catch (e) {
         failure = e;
       }
-      this.#servers.next();
+      this.#servers.moveOff(server);
     }
     throw failure ?? new ApiError(503, "every auth server is unavailable");
   }
@@ -164,8 +169,9 @@ class AuthServers {
     return this.#expanded[this.#index % this.#expanded.length]!;
   }
 
-  next(): void {
-    this.#index = (this.#index + 1) % this.#expanded.length;
+  /** The next replica becomes current, if `server` still is (a caller that saw it fail). */
+  moveOff(server: string): void {
+    if (this.current === server) this.#index = (this.#index + 1) % this.#expanded.length;
   }
 
   /** How many to try for one request (names re-resolved at most every 30 s). */
