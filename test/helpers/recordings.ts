@@ -9,6 +9,7 @@ export interface RecordingRow {
   user: string;
   login: string;
   kind: string;
+  mode: string;
   state: string;
   bytes: number;
   events: number;
