@@ -8,6 +8,7 @@ interface BenchModule {
 
 const MODULES: Record<string, () => Promise<BenchModule>> = {
   foundation: () => import("./foundation.ts"),
+  forwarding: () => import("./forwarding.ts"),
   "session-control": () => import("./session-control.ts"),
   recording: () => import("./recording.ts"),
   locks: () => import("./locks.ts"),
