@@ -36,11 +36,11 @@ import { loadOrCreateSshCas } from "./ssh-cas.ts";
 import { loadOrCreateTls } from "./tls-ca.ts";
 import { TOKEN_WINDOW_MS } from "../core/request-token.ts";
 import type { WatchHub, WatchSocketData } from "./watch-hub.ts";
+import { liveReplicas } from "./live-replicas.ts";
 
 const FEED_POLL_MS = 2_000;
 const REPLICA_HEARTBEAT_MS = 5_000;
 /** A replica not seen for this long is gone (killed without removing its row). */
-const REPLICA_LIVE_MS = 15_000;
 
 export interface RunningAuth {
   svc: AuthService;
@@ -181,7 +181,7 @@ async function seed(svc: AuthService): Promise<void> {
 async function joinReplicas(store: Store, cfg: AuthConfig, log: Logger): Promise<{ id: string; stop(): Promise<void> }> {
   const id = randomUUID();
   const addr = cfg.publicAddr ?? formatHostPort(cfg.listen);
-  const others = (await store.liveReplicas(new Date(Date.now() - REPLICA_LIVE_MS))).filter((r) => r.id !== id);
+  const others = (await liveReplicas(store, new Date())).filter((r) => r.id !== id);
   if (others.length && cfg.recordings.storage.startsWith("file://") && !cfg.recordings.shared) {
     await store.close();
     throw new Error(`refusing to start: another auth replica (${others[0]!.addr}) uses this store, and recordings.storage is ` +

@@ -56,6 +56,14 @@ test("both replicas answer for one cluster: same CA pin, same nodes, same users"
   expect((await c.ssh(onB, alice, "root", ["echo via-b"])).stdout).toBe("via-b\n");
 });
 
+test("a join token made through either replica names every live replica for the host to use", async () => {
+  const both = [a.addr, b.addr].sort();
+  expect((await json(b, "tokens", "add")).auth_servers).toEqual(both);
+  const text = (await a.ctl("tokens", "add")).stdout;
+  expect(text).toContain(`--auth-server ${both.join(",")} `);
+  expect(text).toContain(`auth_servers = [${both.map((s) => `"${s}"`).join(", ")}]`);
+});
+
 test("a lock created through B reaches the agent that follows A (and the other way round)", async () => {
   const out = await b.ctl("lock", "--user", "alice", "--message", "incident 7");
   expect(out.code).toBe(0);
