@@ -17,6 +17,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   "agent-memory": () => import("./agent-memory.ts"),
   latency: () => import("./latency.ts"),
   ha: () => import("./ha.ts"),
+  store: () => import("./store.ts"),
 };
 
 async function main(args: string[]): Promise<number> {
