@@ -45,6 +45,8 @@ interface Connection {
   openedAt?: number;
   closedAt?: number;
   closeCode?: number;
+  /** Why it failed or closed, when it did: an error message or an HTTP status. */
+  failure?: string;
   /** The first feed message on this connection: its arrival and type. */
   firstAt?: number;
   firstType?: string;
@@ -109,10 +111,14 @@ class SimAgent {
     ws.on("pong", () => (this.#lastPong = Date.now()));
     ws.on("message", (data) => this.#message(ws, conn, data.toString()));
     ws.on("unexpected-response", (_req, res) => {
+      conn.failure = `HTTP ${res.statusCode}`;
       if (!this.opts.follow) return this.#onSync?.(new Error(`feed refused: HTTP ${res.statusCode}`));
       ws.terminate();
     });
-    ws.on("error", (e) => this.opts.follow || this.synced || this.#onSync?.(e));
+    ws.on("error", (e) => {
+      conn.failure ??= e.message.replace(/\d+\.\d+\.\d+\.\d+:\d+/, "ADDR");
+      if (!this.opts.follow && !this.synced) this.#onSync?.(e);
+    });
     ws.on("close", (code) => this.#closed(ws, conn, code));
   }
 
@@ -257,6 +263,8 @@ interface Resume {
   /** Connections started after the loss up to and including the one that resumed. */
   attempts: number;
   via: string | null;
+  /** Each attempt before the one that resumed: on the replica that died or another, why it failed, after how long. */
+  failures: { on: "killed" | "other"; reason: string; ms: number }[];
 }
 
 /** Waits (at most timeoutMs) until every agent that was on `from` at `after` has its first feed message on another replica. */
@@ -267,7 +275,11 @@ async function resumes(agents: SimAgent[], from: string, after: number, timeoutM
     const later = a.history.filter((c) => c.startedAt >= (lost.closedAt ?? Infinity));
     const back = later.findIndex((c) => c.server !== from && c.firstAt !== undefined);
     const hit = back >= 0 ? later[back]! : undefined;
-    return { lostAt: lost.closedAt ?? null, resumedAt: hit?.firstAt ?? null, type: hit?.firstType ?? null, attempts: back >= 0 ? back + 1 : later.length, via: hit?.server ?? null };
+    const tried = back >= 0 ? later.slice(0, back) : later;
+    return {
+      lostAt: lost.closedAt ?? null, resumedAt: hit?.firstAt ?? null, type: hit?.firstType ?? null, attempts: back >= 0 ? back + 1 : later.length, via: hit?.server ?? null,
+      failures: tried.map((c) => ({ on: c.server === from ? "killed" : "other", reason: c.failure ?? `closed ${c.closeCode}`, ms: (c.closedAt ?? NaN) - c.startedAt })),
+    };
   };
   const deadline = performance.now() + timeoutMs;
   while (wasOn.some((a) => resumeOf(a).resumedAt === null) && performance.now() < deadline) await Bun.sleep(20);

@@ -23,6 +23,9 @@ export interface HaFailoverResult {
   notResumed: number;
   resumedBy: Record<string, number>;
   attempts: Record<string, number>;
+  /** Attempts that failed before the resume: "killed|other: reason" → count, and how long those on the survivor took to fail. */
+  failedAttempts: Record<string, number>;
+  failedOnSurvivorMs: Summary;
   /** The lock created through the survivor right after the kill: ms from the kill to each agent's receipt. */
   lockFromKillMs: Summary;
   lockMissing: number;
@@ -50,7 +53,8 @@ export async function measureHaFailover(killed: Replica, survivor: Replica, surv
     // Statistics reach pg_stat_database when a backend goes idle: give them a moment.
     await Bun.sleep(1_500);
     const tx1 = await transactions(pg);
-    const agents = res.agents as { lostAt: number | null; resumedAt: number | null; type: string | null; attempts: number }[];
+    const agents = res.agents as { lostAt: number | null; resumedAt: number | null; type: string | null; attempts: number; failures: { on: string; reason: string; ms: number }[] }[];
+    const failures = agents.flatMap((a) => a.failures);
     const got = await sim.ask({ cmd: "await", lock: lock.name, timeoutMs: 10_000 }, "received", 70_000);
     const lockTimes = (got.times as (number | null)[]).filter((t): t is number => t !== null);
     const usage = await sim.ask({ cmd: "usage" }, "usage", 30_000);
@@ -63,6 +67,8 @@ export async function measureHaFailover(killed: Replica, survivor: Replica, surv
       notResumed: agents.length - resumed.length,
       resumedBy: tally(resumed.map((a) => a.type ?? "?")),
       attempts: tally(resumed.map((a) => String(a.attempts))),
+      failedAttempts: tally(failures.map((f) => `${f.on}: ${f.reason}`)),
+      failedOnSurvivorMs: summarize(failures.filter((f) => f.on === "other").map((f) => f.ms)),
       lockFromKillMs: summarize(lockTimes.map((t) => t - killAt)), lockMissing: count - lockTimes.length,
       survivor: { before, after, cpuSeconds: Math.round((after.cpuSeconds - before.cpuSeconds) * 1000) / 1000, feedsAfter: (usage.servers as Record<string, number>)[survivor.addr] ?? 0 },
       pgTransactions: tx1 - tx0,
