@@ -30,6 +30,8 @@ export interface HaFailoverResult {
   lockFromKillMs: Summary;
   lockMissing: number;
   survivor: { before: ProcUsage; after: ProcUsage; cpuSeconds: number; feedsAfter: number };
+  /** The simulator's CPU seconds from the kill until every agent resumed (its side of 1,000 TLS handshakes and signatures). */
+  simulatorCpuSeconds: number;
   /** Transactions committed in the cluster's database from the kill until every agent resumed (pg_stat_database). */
   pgTransactions: number;
   simulatorGaps: number;
@@ -44,12 +46,14 @@ export async function measureHaFailover(killed: Replica, survivor: Replica, surv
     log(`${ready.agents} agents on ${killed.name}: ${JSON.stringify(ready.servers)}`);
     await Bun.sleep(SETTLE_MS);
     const before = await procUsage(survivor.service.proc.pid);
+    const simBefore = await procUsage(sim.pid);
     const tx0 = await transactions(pg);
     const killAt = Date.now();
     killed.service.proc.kill("SIGKILL");
     const lock = await survivorAdmin.request<{ name: string }>("PUT", "/v1/resources", { kind: "lock", target: { user: "ha-failover" }, message: "Benchmark: during failover." });
     const res = await sim.ask({ cmd: "resumes", from: killed.addr, after: killAt, timeoutMs: RESUME_TIMEOUT_MS }, "resumes", RESUME_TIMEOUT_MS + 60_000);
     const after = await procUsage(survivor.service.proc.pid);
+    const simAfter = await procUsage(sim.pid);
     // Statistics reach pg_stat_database when a backend goes idle: give them a moment.
     await Bun.sleep(1_500);
     const tx1 = await transactions(pg);
@@ -71,6 +75,7 @@ export async function measureHaFailover(killed: Replica, survivor: Replica, surv
       failedOnSurvivorMs: summarize(failures.filter((f) => f.on === "other").map((f) => f.ms)),
       lockFromKillMs: summarize(lockTimes.map((t) => t - killAt)), lockMissing: count - lockTimes.length,
       survivor: { before, after, cpuSeconds: Math.round((after.cpuSeconds - before.cpuSeconds) * 1000) / 1000, feedsAfter: (usage.servers as Record<string, number>)[survivor.addr] ?? 0 },
+      simulatorCpuSeconds: Math.round((simAfter.cpuSeconds - simBefore.cpuSeconds) * 1000) / 1000,
       pgTransactions: tx1 - tx0,
       simulatorGaps: Number(usage.gaps),
     };

@@ -137,15 +137,18 @@ function table(r: Report): string {
   rows.push(["fan-out: p50 / p99 ms from sending the PUT", "all agents", ms(f.pooledFromSendMs), "", ""]);
   rows.push(["fan-out: agents on the replica that took the PUT", "p50 / p99 ms from the answer", ms(f.pooledSameReplicaFromAnswerMs), "", ""]);
   rows.push(["fan-out: agents on the other replica (NOTIFY)", "p50 / p99 ms from the answer", ms(f.pooledOtherReplicaFromAnswerMs), "", ""]);
+  rows.push([`fan-out: simulator CPU (${f.simulators} process(es)) for joins + feeds; during the locks`, "CPU s", f.simulatorUsage.map((u) => `${u.feedsOpen.cpuSeconds.toFixed(1)}; ${(u.afterLocks.cpuSeconds - u.feedsOpen.cpuSeconds).toFixed(1)}`).join(" | "), "", ""]);
   for (const [name, u] of Object.entries(f.replicas)) {
     rows.push([`replica ${name}: RSS idle → ${u.feeds} feeds open → after locks`, "VmRSS", `${mib(u.idle.rssMiB)} → ${mib(u.feedsOpen.rssMiB)} → ${mib(u.afterLocks.rssMiB)}`, "", ""]);
     rows.push([`replica ${name}: CPU for joins + feeds; quiet (pings); ${f.rounds.length} locks`, "CPU s; cores; CPU s", `${(u.feedsOpen.cpuSeconds - u.idle.cpuSeconds).toFixed(1)}; ${u.quietCpuShare}; ${u.cpuSecondsForLocks}`, "", ""]);
   }
   const o = r.failover;
   rows.push(["failover: feed closed after the kill", "p50 / p99 ms", ms(o.lostMs), "", ""]);
+  rows.push(["failover: first feed message on b after the kill", "p50 / p99 ms", ms(o.resumedMs), "", ""]);
   rows.push(["failover: resumed by", "changes = from its revision", JSON.stringify(o.resumedBy), "", o.notResumed ? `${o.notResumed} not resumed` : ""]);
+  rows.push(["failover: attempts per agent; failed attempts", "count", `${JSON.stringify(o.attempts)}; ${JSON.stringify(o.failedAttempts)}`, "", ""]);
   rows.push(["failover: lock made through b at the kill, received", "p50 / p99 ms from the kill", ms(o.lockFromKillMs), "", o.lockMissing ? `${o.lockMissing} missing` : ""]);
-  rows.push(["failover: b's CPU taking over; PostgreSQL transactions", "CPU s; count", `${o.survivor.cpuSeconds}; ${o.pgTransactions}`, "", ""]);
+  rows.push(["failover: CPU of b; of the simulator; PostgreSQL transactions", "CPU s; CPU s; count", `${o.survivor.cpuSeconds}; ${o.simulatorCpuSeconds}; ${o.pgTransactions}`, "", ""]);
   const s = r.store;
   rows.push(["store: audit events stored per second (SQLite / PostgreSQL)", "100-event batches, 4 senders", `${s.sqlite.eventsPerSecond} / ${s.postgres.eventsPerSecond}`, "", ""]);
   rows.push(["store: lease acquire + release, SQLite", "p50 / p99 ms", ms(s.sqlite.leaseRoundTripMs), "", ""]);
