@@ -16,6 +16,8 @@ export interface Replica {
   dir: string;
   service: Service;
   identity: string;
+  /** Starts it again on the same config, data dir and port (after it was killed). */
+  restart(): Promise<void>;
 }
 
 export interface ReplicaSet {
@@ -49,8 +51,15 @@ export async function startReplicas(dir: string, hw: HostwardCommand, adminUrl: 
       writeFileSync(cfg, `data_dir = "${rdir}"\nlisten = "${addr}"\nlog_level = "info"\n[store]\nurl = "${url}"\n[recordings]\nstorage = "file://${shared}"\nshared = true\n`);
       // The auth service's own file limit raised to the hard one, as systemd's unit does.
       const cmd = ["sh", "-c", 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', ...hw.cmd, "auth", "start", "--config", cfg];
-      const service = await startService(`hostward auth ${name}`, cmd, /"auth service started"/, READY_TIMEOUT_MS);
-      replicas.push({ name, addr, dir: rdir, service, identity: join(rdir, "admin.identity") });
+      const start = () => startService(`hostward auth ${name}`, cmd, /"auth service started"/, READY_TIMEOUT_MS);
+      const r: Replica = {
+        name, addr, dir: rdir, service: await start(), identity: join(rdir, "admin.identity"),
+        restart: async () => {
+          await r.service.stop();
+          r.service = await start();
+        },
+      };
+      replicas.push(r);
     }
     return { url, replicas, stop };
   } catch (e) {
