@@ -17,7 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd -P)
 usage() {
   cat <<'EOF'
 usage:
-  install.sh --role agent --auth-server HOST[:3025] --token TOKEN --ca-pin sha256:HEX
+  install.sh --role agent --auth-server HOST[:3025][,HOST[:3025]...] --token TOKEN --ca-pin sha256:HEX
              [--labels env=prod,team=db] [--ssh-listen 0.0.0.0:3022] [--advertise-addr HOST:PORT]
              [--diag-addr 127.0.0.1:3002|off] [--binary PATH] [--force] [--root DIR]
   install.sh --role auth [--listen 0.0.0.0:3025] [--cluster-name NAME] [--public-addr HOST:PORT]
@@ -26,7 +26,8 @@ usage:
   install.sh --uninstall [--role agent|auth] [--purge] [--root DIR]
 
   --role          what this host runs: the node agent or the auth service
-  --auth-server   the auth service the agent joins (ctl tokens add prints the whole line)
+  --auth-server   the auth service the agent joins (ctl tokens add prints the whole line);
+                  several replicas separated by commas: the agent moves to the next when one fails
   --token         a join token from `hostward ctl tokens add`
   --ca-pin        the auth service's CA pin; checked against the server before anything changes
   --labels        node labels, KEY=VALUE separated by commas
@@ -157,8 +158,18 @@ check_values() {
     CA_PIN=$(printf '%s' "$CA_PIN" | tr 'A-F' 'a-f')
   fi
   if [ -n "$AUTH_SERVER" ]; then
-    check_addr --auth-server "$AUTH_SERVER" optional-port
-    matches "$AUTH_SERVER" ":$PORT_RE\$" || AUTH_SERVER="$AUTH_SERVER:3025"
+    # One address or several replicas (a,b,c): each checked, each given the default port.
+    ! matches "$AUTH_SERVER" '(^,|,,|,$)' || usage_error "--auth-server: an empty address in \"$AUTH_SERVER\""
+    list='' old_ifs=$IFS
+    IFS=,
+    for one in $AUTH_SERVER; do
+      check_addr --auth-server "$one" optional-port
+      matches "$one" ":$PORT_RE\$" || one="$one:3025"
+      case ",$list," in *",$one,"*) usage_error "--auth-server: $one is listed twice" ;; esac
+      list="$list${list:+,}$one"
+    done
+    IFS=$old_ifs
+    AUTH_SERVER=$list
   fi
   [ -z "$TOKEN" ] || matches "$TOKEN" '^[A-Za-z0-9._~+/=-]{8,200}$' ||
     usage_error "--token: not a join token (ctl tokens add prints one)"
@@ -276,24 +287,41 @@ check_binary_runs() {
   die "$BIN does not run on this host: ${first:-\`$BIN version\` exited with status $status}"
 }
 
-# Fetches the auth service's CA without verification and accepts the server only if
-# the CA's SubjectPublicKeyInfo hashes to the pin (what the agent itself does on join).
+# Fetches each listed auth replica's CA without verification and accepts it only if the
+# CA's SubjectPublicKeyInfo hashes to the pin (what the agent itself does on join). A
+# replica that answers with another CA stops the install; one that cannot be reached is
+# said and skipped, as long as one of them answers (the agent moves between them).
 check_auth_server() {
   need curl "reach the auth server"
   need openssl "check the CA pin"
-  if ! curl -sS -k --max-time 10 -o "$WORK/ca.json" "https://$AUTH_SERVER/v1/ca" 2>"$WORK/curl.err"; then
-    die "cannot reach auth server $AUTH_SERVER: $(sed -e 's/^curl: ([0-9]*) //' "$WORK/curl.err" | head -n 1)"
+  reached='' unreached='' old_ifs=$IFS
+  IFS=,
+  for server in $AUTH_SERVER; do
+    IFS=$old_ifs
+    if check_one_auth_server "$server"; then reached="$reached${reached:+, }$server"; else unreached="$unreached${unreached:+; }$UNREACHED_WHY"; fi
+    IFS=,
+  done
+  IFS=$old_ifs
+  [ -n "$reached" ] || die "$unreached"
+  [ -z "$unreached" ] || say "warning: $unreached (the agent will use it when it answers)"
+  say "auth server $reached answers and its CA matches the pin"
+}
+
+# 0 when $1 answers with the pinned CA; 1 (reason in UNREACHED_WHY) when it cannot be reached; dies otherwise.
+check_one_auth_server() {
+  if ! curl -sS -k --max-time 10 -o "$WORK/ca.json" "https://$1/v1/ca" 2>"$WORK/curl.err"; then
+    UNREACHED_WHY="cannot reach auth server $1: $(sed -e 's/^curl: ([0-9]*) //' "$WORK/curl.err" | head -n 1)"
+    return 1
   fi
   sed -n 's/.*"ca_cert" *: *"\([^"]*\)".*/\1/p' "$WORK/ca.json" |
     awk '{ gsub(/\\n/, "\n"); printf "%s", $0 }' >"$WORK/ca.pem"
   if ! openssl x509 -in "$WORK/ca.pem" -pubkey -noout >"$WORK/ca.pub" 2>/dev/null ||
      ! openssl pkey -pubin -in "$WORK/ca.pub" -outform DER -out "$WORK/ca.spki" 2>/dev/null; then
-    die "auth server $AUTH_SERVER did not return a CA certificate at /v1/ca: is it a hostward auth service?"
+    die "auth server $1 did not return a CA certificate at /v1/ca: is it a hostward auth service?"
   fi
   got="sha256:$(sha256_file "$WORK/ca.spki")"
   [ "$got" = "$CA_PIN" ] ||
-    die "auth server $AUTH_SERVER has CA pin $got, not $CA_PIN: refusing to trust it (compare with \`hostward ctl status\` on the auth host)"
-  say "auth server $AUTH_SERVER answers and its CA matches the pin"
+    die "auth server $1 has CA pin $got, not $CA_PIN: refusing to trust it (compare with \`hostward ctl status\` on the auth host)"
 }
 
 sha256_file() {
@@ -403,13 +431,26 @@ diag_value() {
   esac
 }
 
+# One replica: auth_server = "a:3025". Several: auth_servers = ["a:3025", "b:3025"].
+auth_servers_line() {
+  case $AUTH_SERVER in
+    *,*)
+      out='' old_ifs=$IFS
+      IFS=,
+      for one in $AUTH_SERVER; do out="$out${out:+, }$(toml_string "$one")"; done
+      IFS=$old_ifs
+      printf 'auth_servers = [%s]' "$out" ;;
+    *) printf 'auth_server = %s' "$(toml_string "$AUTH_SERVER")" ;;
+  esac
+}
+
 agent_config() {
   data_dir="$ROOT/var/lib/hostward/agent"
   cat <<EOF
 # hostward node agent (keys: docs/configuration.md). Written by install.sh, which never replaces this
 # file unless run with --force. Restart the agent after editing: systemctl restart hostward-agent
 data_dir = $(toml_string "$data_dir")
-auth_server = $(toml_string "$AUTH_SERVER")
+$(auth_servers_line)
 # The join token is needed only until the first successful join; from then on the
 # agent proves itself with <data_dir>/identity and this line may be deleted.
 join_token = $(toml_string "$TOKEN")

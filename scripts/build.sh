@@ -17,5 +17,5 @@ mkdir -p "$tmpdir"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 node_modules/.bin/bun build --compile --splitting --minify-whitespace --minify-syntax --sourcemap \
   --define "process.env.HOSTWARD_COMMIT=\"$commit\"" \
-  src/cli.ts src/agent/recording/encoder-worker.ts --outfile "$tmpdir/hostward"
+  src/cli.ts src/agent/recording/encoder-worker.ts src/auth/recording/part-check-worker.ts --outfile "$tmpdir/hostward"
 mv -f "$tmpdir/hostward" "$out"

@@ -83,6 +83,7 @@ export class ConnectionLeases {
   async #tryAcquire(user: string, connId: string, max: number, lost: (why: LeaseLoss) => void): Promise<AcquireOutcome> {
     const ref = { key: `connection/${user}`, holder: `${this.serverId}/${connId}` };
     const sentAt = this.now();
+    this.log.debug("asking for a session control lease", { key: ref.key, holder: ref.holder, server: this.api.authServer });
     const req = this.api.request<{ acquired: boolean; holders?: number; ttl_ms?: number }>("POST", "/v1/semaphores/acquire", { ...ref, max });
     let timedOut = false;
     const res = await Promise.race([req, Bun.sleep(ACQUIRE_TIMEOUT_MS).then(() => { timedOut = true; return undefined; })]).catch((e: Error) => e);

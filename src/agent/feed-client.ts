@@ -67,7 +67,8 @@ export class FeedClient {
     const since = this.#forceSnapshot ? 0 : this.view.rev;
     // The revision alone is not enough: the hash names the history it belongs to.
     const path = since > 0 ? `/v1/watch?since=${since}&hash=${this.view.revHash}` : "/v1/watch?since=0";
-    const ws = new WebSocket(`wss://${this.api.authServer}${path}`, {
+    const server = this.api.authServer;
+    const ws = new WebSocket(`wss://${server}${path}`, {
       ...this.api.tls,
       headers: { authorization: this.api.authorization("GET", path) },
       handshakeTimeout: 5_000,
@@ -93,7 +94,7 @@ export class FeedClient {
       ws.terminate();
     });
     ws.on("error", (e) => this.log.debug("change feed error", { error: e }));
-    ws.on("close", (code) => this.#closed(ws, code));
+    ws.on("close", (code) => this.#closed(ws, server, code));
   }
 
   #opened(ws: WebSocket): void {
@@ -163,7 +164,7 @@ export class FeedClient {
     }
   }
 
-  #closed(ws: WebSocket, code: number): void {
+  #closed(ws: WebSocket, server: string, code: number): void {
     if (this.#ws !== ws) return;
     this.#synced();
     this.connected = false;
@@ -172,7 +173,7 @@ export class FeedClient {
     // Anything but a clean close from a replica that stays up (a killed one, one whose
     // store is down, one we never reached): resume the feed from our revision on the next.
     if (code !== 1000) {
-      this.api.failover();
+      this.api.failover(server);
       this.log.info("change feed lost; resuming on the next auth server", { code, next: this.api.authServer, rev: this.view.rev });
     }
     const delay = this.#backoff * (0.5 + Math.random() / 2);

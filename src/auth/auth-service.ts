@@ -18,6 +18,7 @@ import { certificateRefusal, escalationRefusal, type Grantor } from "./escalatio
 import type { Verb } from "../core/resource-types.ts";
 import { issueHostCert, issueUserCert, type IssuedCert } from "./user-certs.ts";
 import { WatchHub, type FeedFollower } from "./watch-hub.ts";
+import { SessionCommandRelay } from "./session-command-relay.ts";
 import { StoreHealth } from "./store-health.ts";
 import { OFFLINE_AFTER_MS } from "../core/heartbeat.ts";
 import type { NodeHealth } from "../core/node-health.ts";
@@ -49,10 +50,16 @@ export class AuthService implements FeedFollower {
     readonly caPin: string,
     readonly log: Logger,
     readonly now: () => Date = () => new Date(),
+    /** This replica's id among those sharing the store (its row in `replicas`). */
+    readonly replicaId: string = randomUUID(),
   ) {
     this.semaphores = new SemaphoreService(store, now);
     this.hub = new WatchHub(store, () => [cas.user.publicLine], log, this);
+    this.commands = new SessionCommandRelay(store, this.hub, replicaId, log, now);
   }
+
+  /** Session commands (terminate) to a node's agent, on whichever replica its feed is. */
+  readonly commands: SessionCommandRelay;
 
   /** The change feed to agents; it follows the store and keeps this service's lock index current. */
   readonly hub: WatchHub;

@@ -21,6 +21,8 @@ const TABLES: { table: string; cols: string[]; bools?: string[]; json?: string[]
   { table: "sessions", cols: ["id", "state", "node", "user", "login", "kind", "start_at", "end_at", "recorded", "reason", "reason_kind"], bools: ["recorded"] },
   { table: "recordings", cols: ["session_id", "server_id", "user", "state", "started_at", "data"] },
   { table: "used_nonces", cols: ["nonce", "expires_at"] },
+  // Signed-in browsers stay signed in (their ids are stored hashed); 60-second sign-in links and pending commands are not worth moving.
+  { table: "web_sessions", cols: ["hash", "user", "expires_at", "created_at"] },
 ];
 
 export async function migrateStore(from: string, to: string, force: boolean): Promise<Record<string, number>> {
@@ -55,7 +57,7 @@ async function refuseNonEmpty(tx: SQL, force: boolean, to: string): Promise<void
   const [{ n }] = await tx`SELECT (SELECT count(*) FROM resources) + (SELECT count(*) FROM nodes) + (SELECT count(*) FROM events)
     + (SELECT count(*) FROM cluster_secrets) AS n`;
   if (Number(n) > 0 && !force) throw new Error(`${redactUrl(to)} already holds a cluster; pass --force to replace everything in it`);
-  await tx.unsafe(`TRUNCATE ${TABLES.map((t) => t.table).join(", ")}, cluster_secrets, replicas`).simple();
+  await tx.unsafe(`TRUNCATE ${TABLES.map((t) => t.table).join(", ")}, cluster_secrets, replicas, web_signin_links, session_commands`).simple();
 }
 
 async function copyTable(src: Database, tx: SQL, t: (typeof TABLES)[number]): Promise<number> {

@@ -10,6 +10,8 @@ import { migrate } from "./postgres-schema.ts";
 import { PostgresRecordingStore } from "./postgres-recording-store.ts";
 import { PostgresSemaphoreStore } from "./postgres-semaphore-store.ts";
 import { PostgresSessionInventory } from "./postgres-session-inventory.ts";
+import { PostgresConsoleStore } from "./postgres-console-store.ts";
+import { PostgresSessionCommandStore } from "./postgres-session-command-store.ts";
 import { decodeNode, decodeResource, definedOnly } from "./store-rows.ts";
 import type { AuditEvent, Change, EventQuery, FeedSnapshot, NodeRecord, ReplicaRecord, Store, TokenRecord, TokenUse } from "./store.ts";
 
@@ -30,6 +32,8 @@ export class PostgresStore implements Store {
   readonly semaphores: PostgresSemaphoreStore;
   readonly sessions: PostgresSessionInventory;
   readonly recordings: PostgresRecordingStore;
+  readonly console: PostgresConsoleStore;
+  readonly commands: PostgresSessionCommandStore;
   #noncePrunedAt = 0;
 
   /** Connects, applies missing migrations (under an advisory lock) and returns the store. */
@@ -49,6 +53,8 @@ export class PostgresStore implements Store {
     this.semaphores = new PostgresSemaphoreStore(q, (fn) => this.#tx(fn));
     this.sessions = new PostgresSessionInventory(q);
     this.recordings = new PostgresRecordingStore(q);
+    this.console = new PostgresConsoleStore(q);
+    this.commands = new PostgresSessionCommandStore(q, pool);
   }
 
   putResource(r: Resource): Promise<number> {

@@ -14,6 +14,9 @@ import { direct, type SqliteGate } from "./sqlite-gate.ts";
 import { SqliteSemaphoreStore } from "./sqlite-semaphore-store.ts";
 import { SqliteSessionInventory } from "./sqlite-session-inventory.ts";
 import { SqliteRecordingStore } from "./sqlite-recording-store.ts";
+import { SqliteConsoleStore } from "./sqlite-console-store.ts";
+import { SqliteSessionCommandStore } from "./sqlite-session-command-store.ts";
+import { migrateSqlite } from "./sqlite-schema.ts";
 
 const KEEP_CHANGES = 10_000;
 const NONCE_PRUNE_EVERY_MS = 5_000;
@@ -37,6 +40,8 @@ export class SqliteStore implements Store {
   readonly semaphores: SqliteSemaphoreStore;
   readonly sessions: SqliteSessionInventory;
   readonly recordings: SqliteRecordingStore;
+  readonly console: SqliteConsoleStore;
+  readonly commands: SqliteSessionCommandStore;
   #noncePrunedAt = 0;
 
   /** Opens (creating when missing) the database at `path`; `:memory:` for tests. */
@@ -49,6 +54,7 @@ export class SqliteStore implements Store {
     SqliteSemaphoreStore.migrate(db);
     SqliteSessionInventory.migrate(db);
     SqliteRecordingStore.migrate(db);
+    migrateSqlite(db);
     return new SqliteStore(db, new AsyncMutex());
   }
 
@@ -60,6 +66,8 @@ export class SqliteStore implements Store {
     this.semaphores = new SqliteSemaphoreStore(db, this.#gate);
     this.sessions = new SqliteSessionInventory(db, this.#gate);
     this.recordings = new SqliteRecordingStore(db, this.#gate);
+    this.console = new SqliteConsoleStore(db, this.#gate);
+    this.commands = new SqliteSessionCommandStore(db, this.#gate);
   }
 
   putResource(r: Resource): Promise<number> {

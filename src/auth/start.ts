@@ -23,6 +23,7 @@ import { publicRoutes } from "./routes/public-routes.ts";
 import { resourceRoutes } from "./routes/resource-routes.ts";
 import { recordingRoutes } from "./routes/recording-routes.ts";
 import { RecordingIngest } from "./recording/recording-ingest.ts";
+import { PartChecker } from "./recording/part-checker.ts";
 import { storageFromUrl } from "./recording/storage-from-url.ts";
 import { semaphoreRoutes } from "./routes/semaphore-routes.ts";
 import { sessionRoutes } from "./routes/session-routes.ts";
@@ -35,11 +36,11 @@ import { loadOrCreateSshCas } from "./ssh-cas.ts";
 import { loadOrCreateTls } from "./tls-ca.ts";
 import { TOKEN_WINDOW_MS } from "../core/request-token.ts";
 import type { WatchHub, WatchSocketData } from "./watch-hub.ts";
+import { liveReplicas } from "./live-replicas.ts";
 
 const FEED_POLL_MS = 2_000;
 const REPLICA_HEARTBEAT_MS = 5_000;
 /** A replica not seen for this long is gone (killed without removing its row). */
-const REPLICA_LIVE_MS = 15_000;
 
 export interface RunningAuth {
   svc: AuthService;
@@ -81,12 +82,14 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const tls = await loadOrCreateTls(cfg.dataDir, [cfg.listen.host, ...(cfg.publicAddr ? [cfg.publicAddr.replace(/:\d+$/, "")] : []), ...(cfg.web ? [cfg.web.listen.host] : [])]);
   const cas = loadOrCreateSshCas(cfg.dataDir, cfg.clusterName);
   const caPin = caPinFromPem(tls.caCertPem);
-  const svc = new AuthService(store, cas, cfg.clusterName, caPin, log);
+  const svc = new AuthService(store, cas, cfg.clusterName, caPin, log, undefined, replica.id);
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
   const metrics = new Metrics();
   const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage (leaked) and later removed by the sweep.");
-  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }));
+  // Part checks (inflate + every event line) run on a worker, off this event loop.
+  const partChecker = new PartChecker();
+  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }), (b) => partChecker.check(b));
   const sweep = () => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error }));
   const sweeper = setInterval(sweep, 10 * 60_000);
   // Once at start too: what a crash or an outage left behind is found without waiting.
@@ -96,10 +99,14 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   await seed(svc);
   // Another replica's writes: NOTIFY wakes the hub at once; the poll covers a missed wake-up.
   const stopListening = await store.onFeedWrite(() => void hub.sync().catch((e) => log.warn("change feed read failed", { error: e as Error })));
+  // Session commands another replica received for a node whose feed is here (and the claims the askers wait for).
+  const relayCommands = () => void svc.commands.wake().catch((e) => log.warn("session commands could not be read", { error: e as Error }));
+  const stopCommands = await store.commands.onCommandWrite(relayCommands);
   // The poll doubles as the store's health check: readiness, API answers and feed pings follow it.
   const feedPoll = setInterval(() => void hub.sync().then(() => {
     if (!svc.storeHealth.fresh) log.info("the auth store is reachable again");
     svc.storeHealth.ok();
+    relayCommands();
   }, (e) => {
     if (svc.storeHealth.fresh) log.error("the auth store is unreachable; answering 503 and closing feeds until it returns", { error: e as Error });
     svc.storeHealth.failed(e);
@@ -144,9 +151,11 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
       clearInterval(sweeper);
       clearInterval(feedPoll);
       await stopListening().catch(() => {});
+      await stopCommands().catch(() => {});
       await replica.stop();
       hub.close();
       server.stop(true);
+      partChecker.close();
       diag?.stop(true);
       await store.close();
     },
@@ -172,7 +181,7 @@ async function seed(svc: AuthService): Promise<void> {
 async function joinReplicas(store: Store, cfg: AuthConfig, log: Logger): Promise<{ id: string; stop(): Promise<void> }> {
   const id = randomUUID();
   const addr = cfg.publicAddr ?? formatHostPort(cfg.listen);
-  const others = (await store.liveReplicas(new Date(Date.now() - REPLICA_LIVE_MS))).filter((r) => r.id !== id);
+  const others = (await liveReplicas(store, new Date())).filter((r) => r.id !== id);
   if (others.length && cfg.recordings.storage.startsWith("file://") && !cfg.recordings.shared) {
     await store.close();
     throw new Error(`refusing to start: another auth replica (${others[0]!.addr}) uses this store, and recordings.storage is ` +

@@ -4,6 +4,8 @@ import type { Resource, ResourceKind } from "../core/resource-types.ts";
 import type { SemaphoreStore } from "./semaphore-store.ts";
 import type { SessionInventory } from "./session-inventory.ts";
 import type { RecordingStore } from "./recording/recording-store.ts";
+import type { ConsoleStore } from "./console-store.ts";
+import type { SessionCommandStore } from "./session-command-store.ts";
 
 /** One entry of the change feed that agents follow. */
 export interface Change {
@@ -76,6 +78,10 @@ export interface Store {
   semaphores: SemaphoreStore;
   sessions: SessionInventory;
   recordings: RecordingStore;
+  /** The web console's sign-in links and browser sessions (every replica sees the same). */
+  console: ConsoleStore;
+  /** Commands for a node's agent, delivered by the replica that holds its feed. */
+  commands: SessionCommandStore;
 
   /** Creates or replaces a resource; returns the new revision. */
   putResource(r: Resource): Promise<number>;

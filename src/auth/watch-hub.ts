@@ -78,6 +78,11 @@ export class WatchHub {
     return sent;
   }
 
+  /** The nodes whose agents follow the feed through this replica. */
+  nodes(): string[] {
+    return [...new Set([...this.#watchers.keys()].map((ws) => ws.data.serverId))];
+  }
+
   get revision(): number {
     return this.#rev;
   }

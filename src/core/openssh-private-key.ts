@@ -2,7 +2,8 @@
 // the format hostward writes its own CA and host keys in, readable by ssh-keygen and ssh2.
 
 import { Buffer } from "node:buffer";
-import { createPrivateKey, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { nodeCrypto } from "./node-crypto.ts";
 import { ed25519FromPrivate, KeyFormatError } from "./ssh-key.ts";
 import { WireError, WireReader, WireWriter } from "./ssh-wire.ts";
 
@@ -21,7 +22,7 @@ export function encodeOpenSshPrivateKey(privateKey: KeyObject, comment: string):
   const seed = Buffer.from(jwk.d, "base64url");
   const pub = Buffer.from(jwk.x, "base64url");
   // The two equal check words let a reader detect a wrong passphrase; for "none" they are just random.
-  const check = randomBytes(4).readUInt32BE(0);
+  const check = nodeCrypto().randomBytes(4).readUInt32BE(0);
   const section = new WireWriter()
     .u32(check)
     .u32(check)
@@ -44,6 +45,20 @@ export function encodeOpenSshPrivateKey(privateKey: KeyObject, comment: string):
 }
 
 export function decodeOpenSshPrivateKey(pem: string): KeyObject {
+  const { seed, publicKey, publicBlob } = decodeOpenSshEd25519(pem);
+  const key = _privateKeyObject(seed, publicKey);
+  if (!_equal(ed25519FromPrivate(key).publicBlob, publicBlob)) {
+    throw new KeyFormatError("public key does not match private key");
+  }
+  return key;
+}
+
+/**
+ * The raw Ed25519 seed and public key, without node:crypto (the CLI signs with WebCrypto).
+ * The file is checked as decodeOpenSshPrivateKey checks it, except that the seed derives
+ * the public key: a file where it does not only makes signatures that do not verify.
+ */
+export function decodeOpenSshEd25519(pem: string): { seed: Uint8Array; publicKey: Uint8Array; publicBlob: Uint8Array } {
   if (pem.length > MAX_PEM) throw new KeyFormatError("private key file too large");
   try {
     return _decode(_unarmor(pem));
@@ -70,7 +85,7 @@ function _unarmor(pem: string): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-function _decode(file: Uint8Array): KeyObject {
+function _decode(file: Uint8Array): { seed: Uint8Array; publicKey: Uint8Array; publicBlob: Uint8Array } {
   if (file.length < MAGIC.length || !_equal(file.subarray(0, MAGIC.length), MAGIC)) {
     throw new KeyFormatError("not an openssh-key-v1 file");
   }
@@ -84,14 +99,14 @@ function _decode(file: Uint8Array): KeyObject {
   const publicBlob = r.bytes();
   const section = r.bytes();
   if (!r.done) throw new KeyFormatError("trailing data after private key");
-  const key = _decodeSection(section);
-  if (!_equal(ed25519FromPrivate(key).publicBlob, publicBlob)) {
+  const { seed, publicKey } = _decodeSection(section);
+  if (!_equal(new WireWriter().text("ssh-ed25519").bytes(publicKey).finish(), publicBlob)) {
     throw new KeyFormatError("public key does not match private key");
   }
-  return key;
+  return { seed, publicKey, publicBlob };
 }
 
-function _decodeSection(section: Uint8Array): KeyObject {
+function _decodeSection(section: Uint8Array): { seed: Uint8Array; publicKey: Uint8Array } {
   if (section.length % BLOCK !== 0) throw new KeyFormatError("bad private section length");
   const r = new WireReader(section);
   if (r.u32() !== r.u32()) throw new KeyFormatError("check words differ (corrupt key)");
@@ -103,18 +118,22 @@ function _decodeSection(section: Uint8Array): KeyObject {
   if (pub.length !== 32 || secret.length !== 64) throw new KeyFormatError("bad ed25519 key length");
   if (!_equal(secret.subarray(32), pub)) throw new KeyFormatError("ed25519 secret does not contain its public key");
   if (padding.length >= BLOCK || padding.some((b, i) => b !== i + 1)) throw new KeyFormatError("bad padding");
-  return _privateKeyObject(secret.subarray(0, 32), pub);
+  return { seed: secret.subarray(0, 32), publicKey: pub };
 }
 
 function _privateKeyObject(seed: Uint8Array, pub: Uint8Array): KeyObject {
   const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
   try {
-    return createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: b64(seed), x: b64(pub) }, format: "jwk" });
+    return nodeCrypto().createPrivateKey({ key: { kty: "OKP", crv: "Ed25519", d: b64(seed), x: b64(pub) }, format: "jwk" });
   } catch {
     throw new KeyFormatError("invalid ed25519 key");
   }
 }
 
+/** Constant time, without loading node:crypto for it. */
 function _equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
 }

@@ -1,6 +1,5 @@
 // Signed request tokens: every API call and WebSocket upgrade carries one, proving
 // possession of a private key without sending any shared secret.
-import { createHash } from "node:crypto";
 
 export const AUTH_SCHEME = "HW1";
 /** How far a token's issue time may be from the server's clock. */
@@ -36,11 +35,17 @@ export class TokenError extends Error {
 }
 
 export function bodyHash(body: Uint8Array | string): string {
-  return createHash("sha256").update(body).digest("hex");
+  // Bun's native hasher: node:crypto's createHash would load node:crypto for every ctl command.
+  return new Bun.CryptoHasher("sha256").update(body).digest("hex");
+}
+
+/** The bytes a token signs: its payload as JSON. */
+export function tokenBytes(payload: TokenPayload): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(payload));
 }
 
 export function encodeToken(payload: TokenPayload, sign: (data: Uint8Array) => Uint8Array): string {
-  const bytes = new TextEncoder().encode(JSON.stringify(payload));
+  const bytes = tokenBytes(payload);
   return `${AUTH_SCHEME} ${b64url(bytes)}.${b64url(sign(bytes))}`;
 }
 

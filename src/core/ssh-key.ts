@@ -2,7 +2,8 @@
 // verification, and the Ed25519 keys hostward itself generates and signs with.
 
 import { Buffer } from "node:buffer";
-import { createHash, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { nodeCrypto } from "./node-crypto.ts";
 import { WireError, WireReader, WireWriter } from "./ssh-wire.ts";
 
 /** Any malformed or unsupported key; `message` is a short reason safe to show. */
@@ -98,7 +99,7 @@ export function formatAuthorizedKey(type: string, blob: Uint8Array, comment?: st
 
 /** "SHA256:<unpadded base64>", as `ssh-keygen -l` prints it. */
 export function fingerprint(blob: Uint8Array): string {
-  return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
+  return "SHA256:" + nodeCrypto().createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
 }
 
 /**
@@ -109,7 +110,7 @@ export function fingerprint(blob: Uint8Array): string {
 export function verifySshSignature(publicKeyBlob: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean {
   try {
     const { key, parts } = _parseBlob(publicKeyBlob);
-    const keyObject = createPublicKey({ key: _jwk(parts), format: "jwk" });
+    const keyObject = nodeCrypto().createPublicKey({ key: _jwk(parts), format: "jwk" });
     const wrapped = _unwrapSignature(signature);
     if (wrapped) {
       const alg = SIG_ALGS[wrapped.alg];
@@ -130,12 +131,12 @@ export interface Ed25519Pair {
 }
 
 export function generateEd25519(): Ed25519Pair {
-  return ed25519FromPrivate(generateKeyPairSync("ed25519").privateKey);
+  return ed25519FromPrivate(nodeCrypto().generateKeyPairSync("ed25519").privateKey);
 }
 
 export function ed25519FromPrivate(key: KeyObject): Ed25519Pair {
   _requireEd25519Private(key);
-  const publicKey = createPublicKey(key);
+  const publicKey = nodeCrypto().createPublicKey(key);
   const x = publicKey.export({ format: "jwk" }).x;
   if (typeof x !== "string") throw new KeyFormatError("cannot export ed25519 public key");
   const publicBlob = new WireWriter().text("ssh-ed25519").bytes(Buffer.from(x, "base64url")).finish();
@@ -145,7 +146,7 @@ export function ed25519FromPrivate(key: KeyObject): Ed25519Pair {
 /** Signs with Ed25519 and returns the SSH wire signature (string "ssh-ed25519", string sig). */
 export function signEd25519(privateKey: KeyObject, data: Uint8Array): Uint8Array {
   _requireEd25519Private(privateKey);
-  const sig = sign(null, data, privateKey);
+  const sig = nodeCrypto().sign(null, data, privateKey);
   return new WireWriter().text("ssh-ed25519").bytes(sig).finish();
 }
 
@@ -225,6 +226,7 @@ function _unwrapSignature(sig: Uint8Array): { alg: string; sig: Uint8Array } | n
 }
 
 function _verifyRaw(alg: string, key: KeyObject, parts: KeyParts, data: Uint8Array, sig: Uint8Array, raw: boolean): boolean {
+  const { verify } = nodeCrypto();
   const hash = SIG_ALGS[alg]?.hash ?? null;
   switch (parts.kind) {
     case "ed25519":

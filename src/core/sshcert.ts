@@ -2,7 +2,7 @@
 // checking a certificate against trusted CAs and a login, and signing new ones with an Ed25519 CA.
 
 import { Buffer } from "node:buffer";
-import { randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { cidrContains, parseCidrList, type Cidr } from "./cidr.ts";
 import {
   CERT_SUFFIX,
@@ -16,6 +16,7 @@ import {
   verifySshSignature,
   type SshPublicKey,
 } from "./ssh-key.ts";
+import { nodeCrypto } from "./node-crypto.ts";
 import { WireError, WireReader, WireWriter } from "./ssh-wire.ts";
 
 export type CertType = "user" | "host";
@@ -226,7 +227,7 @@ function _trusted(signatureKey: Uint8Array, caKeys: Uint8Array[]): boolean {
   let found = false;
   for (const ca of caKeys) {
     // No early exit: the comparison time does not depend on which CA (if any) matched.
-    const same = ca.length === signatureKey.length && timingSafeEqual(ca, signatureKey);
+    const same = ca.length === signatureKey.length && nodeCrypto().timingSafeEqual(ca, signatureKey);
     found = same || found;
   }
   return found;
@@ -267,7 +268,7 @@ function _sign(req: CertificateRequest, ca: { publicBlob: Uint8Array; privateKey
   for (const p of req.principals) principals.text(p);
   const signed = new WireWriter()
     .text(key.type + CERT_SUFFIX)
-    .bytes(randomBytes(32))
+    .bytes(nodeCrypto().randomBytes(32))
     .raw(fields.rest())
     .u64(req.serial ?? 0n)
     .u32(TYPE_CODES[req.certType])

@@ -1,8 +1,7 @@
 // `hostward ctl create -f FILE`, `get KIND [NAME]`, `rm KIND/NAME`: the TOML
 // resources. Files are validated here first so errors name the file and key.
 import { readFileSync } from "node:fs";
-import TOML from "@iarna/toml";
-import { parseResourceText, toExternal } from "../core/resources.ts";
+import type TOML from "@iarna/toml";
 import { ValidationError } from "../core/validation-error.ts";
 import { parse, format, FORMAT_FLAG } from "./args.ts";
 import type { CtlCommand } from "./context.ts";
@@ -19,7 +18,7 @@ const COLUMNS: Record<string, [string, string][]> = {
 export const create: CtlCommand = async (args, ctx) => {
   const { values } = parse(args, { file: { type: "string", short: "f", multiple: true } }, "create");
   if (!values.file?.length) throw usage("usage: hostward ctl create -f FILE [-f FILE...]");
-  const all = values.file.flatMap((file) => readResources(file));
+  const all = (await Promise.all(values.file.map((file) => readResources(file)))).flat();
   const client = ctx.client();
   for (const r of all) {
     const saved = await client.request<{ kind: string; name: string }>("PUT", "/v1/resources", r);
@@ -27,7 +26,9 @@ export const create: CtlCommand = async (args, ctx) => {
   }
 };
 
-function readResources(file: string): Record<string, unknown>[] {
+// The resource parsers and @iarna/toml load when a command needs them: `ctl get` prints a table.
+async function readResources(file: string): Promise<Record<string, unknown>[]> {
+  const { parseResourceText, toExternal } = await import("../core/resources.ts");
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -52,7 +53,10 @@ export const get: CtlCommand = async (args, ctx) => {
   const path = `/v1/resources/${encodeURIComponent(kind)}${name ? "/" + encodeURIComponent(name) : ""}`;
   const res = await client.request<Record<string, unknown> | Record<string, unknown>[]>("GET", path);
   const list = Array.isArray(res) ? res : [res];
-  if (fmt === "toml") return void console.log(list.map((r) => TOML.stringify(r as TOML.JsonMap)).join("\n"));
+  if (fmt === "toml") {
+    const { stringify } = (await import("@iarna/toml")).default;
+    return void console.log(list.map((r) => stringify(r as TOML.JsonMap)).join("\n"));
+  }
   printRows(list.map(flatten), COLUMNS[kind] ?? [["name", "Name"]], fmt, res);
 };
 

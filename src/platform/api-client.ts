@@ -1,20 +1,19 @@
 // HTTPS client for the auth service API: trusts only the pinned cluster CA and signs
 // every request with the caller's key (a person's certificate or a node's identity).
+// Nothing here loads node:crypto, node:net or node:dns when the module loads: `hostward
+// ctl` signs with a WebCrypto key and pays for none of them (~15 ms of CPU per command).
 import type { KeyObject } from "node:crypto";
-import { randomBytes } from "node:crypto";
-import { pinMatches } from "../core/ca-pin.ts";
-import { bodyHash, encodeToken, TOKEN_WINDOW_MS, type TokenSubject } from "../core/request-token.ts";
+import { parseIp } from "../core/cidr.ts";
+import { bodyHash, encodeToken, tokenBytes, TOKEN_WINDOW_MS, type TokenPayload, type TokenSubject } from "../core/request-token.ts";
 import { ServerClock, serverTimeOf, type ClockSync } from "./server-clock.ts";
 import { signEd25519 } from "../core/ssh-key.ts";
-
-export interface Signer {
-  subject: TokenSubject;
-  privateKey: KeyObject;
-}
-
 import { ApiError } from "./api-error.ts";
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
+
+/**
+ * Who signs requests, with an Ed25519 key: a node:crypto key signs synchronously (the
+ * agent); a WebCrypto key (the CLI) only asynchronously, so `authorization()` refuses it.
+ */
+export type Signer = { subject: TokenSubject; privateKey: KeyObject } | { subject: TokenSubject; webKey: Promise<CryptoKey> };
 
 export { ApiError };
 
@@ -34,6 +33,7 @@ export async function fetchPinnedCa(authServer: string, pin: string): Promise<st
   }
   const body = (await res.json().catch(() => ({}))) as { ca_cert?: string };
   if (!res.ok || typeof body.ca_cert !== "string") throw new ApiError(res.status, `auth server ${authServer} did not return its CA`);
+  const { pinMatches } = await import("../core/ca-pin.ts");
   if (!pinMatches(body.ca_cert, pin)) throw new ApiError(0, `auth server ${authServer} does not match CA pin ${pin}: refusing to trust it`);
   return body.ca_cert;
 }
@@ -53,9 +53,13 @@ export class ApiClient {
     return this.#servers.current;
   }
 
-  /** Moves to the next replica (the caller found this one gone). */
-  failover(): void {
-    this.#servers.next();
+  /**
+   * The caller found replica `gone` unusable: move to the next one, unless another
+   * caller already moved on (requests fail together when a replica dies, and each
+   * stepping on would walk the others back onto the dead one).
+   */
+  failover(gone: string): void {
+    this.#servers.moveOff(gone);
   }
 
   get tls() {
@@ -90,15 +94,16 @@ export class ApiClient {
     const tries = await this.#servers.candidates();
     let failure: unknown;
     for (let i = 0; i < tries; i++) {
+      const server = this.#servers.current;
       try {
-        const res = await this.#sendTo(this.#servers.current, method, path, bytes);
+        const res = await this.#sendTo(server, method, path, bytes);
         if (res.status !== 503 || i === tries - 1) return res;
         failure = undefined;
         await res.body?.cancel().catch(() => {});
       } catch (e) {
         failure = e;
       }
-      this.#servers.next();
+      this.#servers.moveOff(server);
     }
     throw failure ?? new ApiError(503, "every auth server is unavailable");
   }
@@ -106,7 +111,7 @@ export class ApiClient {
   async #sendTo(server: string, method: string, path: string, bytes: Uint8Array | undefined): Promise<Response & { skewed?: boolean }> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     const iat = this.clock.now();
-    if (this.signer) headers.authorization = this.authorization(method, path, bytes, iat);
+    if (this.signer) headers.authorization = await this.authorize(method, path, bytes, iat);
     const sentAt = Date.now();
     let res: Response;
     try {
@@ -120,12 +125,30 @@ export class ApiClient {
     return Object.assign(res, { skewed: Math.abs(serverMs - iat) > TOKEN_WINDOW_MS / 2 });
   }
 
-  /** The signed header for one request (also used for the WebSocket upgrade). */
+  /** The signed header for one request (also used for the WebSocket upgrade), with a node:crypto key. */
   authorization(method: string, path: string, body: Uint8Array = new Uint8Array(), iat = this.clock.now()): string {
+    const signer = this.#signer();
+    if (!("privateKey" in signer)) throw new Error("this identity signs asynchronously: use authorize()");
+    return encodeToken(this.#payload(signer, method, path, body, iat), (data) => signEd25519(signer.privateKey, data));
+  }
+
+  /** The signed header for one request, with either kind of key. */
+  async authorize(method: string, path: string, body: Uint8Array = new Uint8Array(), iat = this.clock.now()): Promise<string> {
+    const signer = this.#signer();
+    if ("privateKey" in signer) return this.authorization(method, path, body, iat);
+    const payload = this.#payload(signer, method, path, body, iat);
+    const signature = new Uint8Array(await crypto.subtle.sign("Ed25519", await signer.webKey, tokenBytes(payload)));
+    return encodeToken(payload, () => signature);
+  }
+
+  #signer(): Signer {
     if (!this.signer) throw new Error("no identity to sign requests with");
-    const payload = { v: 1 as const, sub: this.signer.subject, iat, nonce: randomBytes(16).toString("hex"), m: method, p: normalizePath(path), bh: bodyHash(body) };
-    const key = this.signer.privateKey;
-    return encodeToken(payload, (data) => signEd25519(key, data));
+    return this.signer;
+  }
+
+  #payload(signer: Signer, method: string, path: string, body: Uint8Array, iat: number): TokenPayload {
+    const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
+    return { v: 1, sub: signer.subject, iat, nonce, m: method, p: normalizePath(path), bh: bodyHash(body) };
   }
 }
 
@@ -146,8 +169,9 @@ class AuthServers {
     return this.#expanded[this.#index % this.#expanded.length]!;
   }
 
-  next(): void {
-    this.#index = (this.#index + 1) % this.#expanded.length;
+  /** The next replica becomes current, if `server` still is (a caller that saw it fail). */
+  moveOff(server: string): void {
+    if (this.current === server) this.#index = (this.#index + 1) % this.#expanded.length;
   }
 
   /** How many to try for one request (names re-resolved at most every 30 s). */
@@ -165,7 +189,12 @@ class AuthServers {
 
 function isName(server: string): boolean {
   const host = server.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
-  return isIP(host) === 0;
+  try {
+    parseIp(host);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 async function expand(server: string): Promise<string[]> {
@@ -173,7 +202,7 @@ async function expand(server: string): Promise<string[]> {
   const m = /^(.*):(\d+)$/.exec(server);
   const [host, port] = m ? [m[1]!, m[2]!] : [server, "3025"];
   try {
-    const addrs = await lookup(host, { all: true });
+    const addrs = await (await import("node:dns/promises")).lookup(host, { all: true });
     return addrs.length ? addrs.map((a) => (a.family === 6 ? `[${a.address}]:${port}` : `${a.address}:${port}`)) : [server];
   } catch {
     return [server]; // unresolvable now: fetch will say so

@@ -14,9 +14,10 @@ export interface Download {
 export async function downloadRecording(client: ApiClient, sid: string): Promise<Download> {
   if (!isSessionId(sid)) throw new ApiError(0, badSessionIdMessage(sid));
   const path = `/v1/recordings/${sid}/download`;
+  const authorization = await client.authorize("GET", path);
   let res: Response;
   try {
-    res = await fetch(`https://${client.authServer}${path}`, { headers: { authorization: client.authorization("GET", path) }, tls: client.tls });
+    res = await fetch(`https://${client.authServer}${path}`, { headers: { authorization }, tls: client.tls });
   } catch (e) {
     throw new ApiError(0, `cannot reach auth server ${client.authServer}: ${(e as Error).message}`);
   }

@@ -1,7 +1,8 @@
-// Signed-in browsers: an opaque session id (the cookie) mapped to the person and a
-// CSRF token, ending no later than the certificate they signed in with. Server-side,
-// so signing out (or a lock) ends a session at once.
+// Signed-in browsers: an opaque session id (the cookie) whose hash names the person in the
+// auth store, ending no later than the certificate they signed in with. In the store, so
+// every replica knows the session and signing out (or a lock) ends it on all of them.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { ConsoleStore } from "../auth/console-store.ts";
 
 /** A console session lasts at most this long, and never past the person's certificate. */
 export const MAX_SESSION_MS = 12 * 3600_000;
@@ -13,38 +14,32 @@ export interface BrowserSession {
 }
 
 export class BrowserSessions {
-  readonly #byHash = new Map<string, BrowserSession>();
+  constructor(private readonly store: ConsoleStore, private readonly now: () => number = Date.now) {}
 
-  constructor(private readonly now: () => number = Date.now) {}
-
-  start(user: string, certValidBefore?: Date): { id: string; session: BrowserSession } {
-    const limit = this.now() + MAX_SESSION_MS;
+  async start(user: string, certValidBefore?: Date): Promise<{ id: string; session: BrowserSession }> {
+    const now = this.now();
+    const limit = now + MAX_SESSION_MS;
     const expiresAt = new Date(Math.min(limit, certValidBefore?.getTime() ?? limit));
     const id = randomBytes(32).toString("base64url");
-    const session = { user, csrf: randomBytes(32).toString("base64url"), expiresAt };
-    this.#byHash.set(hash(id), session);
-    return { id, session };
+    // Sessions that expired unused would otherwise stay until a replica restarts.
+    await this.store.pruneConsole(new Date(now));
+    await this.store.startBrowserSession({ hash: hash(id), user, expiresAt, createdAt: new Date(now) });
+    return { id, session: { user, csrf: csrfOf(id), expiresAt } };
   }
 
-  get(id: string | undefined): BrowserSession | undefined {
+  async get(id: string | undefined): Promise<BrowserSession | undefined> {
     if (!id) return undefined;
-    const s = this.#byHash.get(hash(id));
-    if (s && s.expiresAt.getTime() <= this.now()) {
-      this.#byHash.delete(hash(id));
-      return undefined;
-    }
-    return s;
+    const s = await this.store.getBrowserSession(hash(id), new Date(this.now()));
+    return s && { user: s.user, csrf: csrfOf(id), expiresAt: s.expiresAt };
   }
 
-  end(id: string | undefined): void {
-    if (id) this.#byHash.delete(hash(id));
+  async end(id: string | undefined): Promise<void> {
+    if (id) await this.store.endBrowserSession(hash(id));
   }
 
-  /** Ends every session of a person (locked or removed). */
-  endUser(user: string): number {
-    let n = 0;
-    for (const [k, s] of this.#byHash) if (s.user === user && this.#byHash.delete(k)) n++;
-    return n;
+  /** Ends every session of a person (locked or removed), on every replica. */
+  endUser(user: string): Promise<number> {
+    return this.store.endBrowserSessionsOf(user);
   }
 }
 
@@ -55,6 +50,16 @@ export function csrfMatches(session: BrowserSession, given: string | null): bool
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** What the store keeps of a session id. */
 function hash(id: string): string {
   return createHash("sha256").update(id).digest("hex");
+}
+
+/**
+ * The session's CSRF token, derived from its id so no replica has to store it: only a
+ * holder of the cookie (our own pages, through /web/me) can compute it, and it differs
+ * from the stored hash, so a database dump gives neither the cookie nor the token.
+ */
+function csrfOf(id: string): string {
+  return createHash("sha256").update("hostward web csrf\0").update(id).digest("base64url");
 }

@@ -8,13 +8,16 @@ import { SigninLinks } from "./signin-links.ts";
 import { startWebServer } from "./web-server.ts";
 
 export function webConsole(): AuthAddon {
-  const links = new SigninLinks();
-  const sessions = new BrowserSessions();
+  let links: SigninLinks | undefined;
   let baseUrl: string | undefined;
   return {
-    routes: () => [signinLinkRoute(links, () => baseUrl)],
+    routes: () => [signinLinkRoute(() => links, () => baseUrl)],
     async start(ctx) {
       if (!ctx.cfg.web) return { stop: async () => {} };
+      // In the auth store: a link issued through one replica signs in through any, and a session is known to all.
+      links = new SigninLinks(ctx.svc.store.console);
+      const sessions = new BrowserSessions(ctx.svc.store.console);
+      await ctx.svc.store.console.pruneConsole(new Date());
       const server = await startWebServer(ctx, ctx.cfg.web, links, sessions);
       baseUrl = server.url;
       ctx.log.info("web console started", { url: server.url });
@@ -24,14 +27,15 @@ export function webConsole(): AuthAddon {
 }
 
 /** POST /v1/web/signin: a one-time link for the person whose certificate signed the request. */
-function signinLinkRoute(links: SigninLinks, baseUrl: () => string | undefined): Route {
+function signinLinkRoute(links: () => SigninLinks | undefined, baseUrl: () => string | undefined): Route {
   return {
     method: "POST", path: "/v1/web/signin",
-    handler: (ctx) => {
+    handler: async (ctx) => {
       if (ctx.caller.kind !== "user") throw forbidden("only people sign in to the web console");
       const base = baseUrl();
-      if (!base) throw forbidden("the web console is off: set [web] listen in auth.toml");
-      const { token, expiresAt } = links.issue(ctx.caller.name, ctx.caller.certValidBefore);
+      const issuer = links();
+      if (!base || !issuer) throw forbidden("the web console is off: set [web] listen in auth.toml");
+      const { token, expiresAt } = await issuer.issue(ctx.caller.name, ctx.caller.certValidBefore);
       return { url: `${base}/signin/${token}`, expires: expiresAt.toISOString() };
     },
   };

@@ -10,7 +10,7 @@ export async function recordingEvents(download: Response): Promise<Response> {
   const rec = readRecording(new Uint8Array(await download.arrayBuffer()));
   const events: PlayerEvent[] = [];
   for (const e of rec.events) {
-    if (e.event === "print") events.push(typeof e.data === "string" ? [e.ms, "o", e.data] : [e.ms, "b", e.b64 ?? ""]);
+    if (e.event === "print") events.push(typeof e.data === "string" ? [e.ms, "o", e.data] : [e.ms, "b", e.raw ? Buffer.from(e.raw.buffer, e.raw.byteOffset, e.raw.length).toString("base64") : (e.b64 ?? "")]);
     else if (e.event === "resize") events.push([e.ms, "r", e.cols, e.rows]);
   }
   return Response.json({

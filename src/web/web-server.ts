@@ -34,14 +34,14 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
     const p = url.pathname;
     if (p.startsWith("/signin/") && req.method === "GET") return signin(p.slice("/signin/".length));
     const id = readSessionCookie(req);
-    const session = sessions.get(id);
+    const session = await sessions.get(id);
     if (!session) return signedOut("not signed in: run `hostward web` for a sign-in link");
     let caller: Caller;
     try {
       caller = await ctx.person(session.user);
     } catch (e) {
       // Locked or removed while signed in: the session ends here, and the page's live views close.
-      sessions.endUser(session.user);
+      await sessions.endUser(session.user);
       return signedOut(`signed out: ${(e as Error).message}`);
     }
     if (!SAFE_METHODS.has(req.method)) {
@@ -50,7 +50,7 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
     }
     if (p === "/web/me" && req.method === "GET") return me(caller, session);
     if (p === "/web/signout" && req.method === "POST") {
-      sessions.end(id);
+      await sessions.end(id);
       await ctx.svc.audit({ event: "web.signout", code: "TW002I", user: session.user });
       return Response.json({ signed_out: true }, { headers: { ...JSON_HEADERS, "set-cookie": clearedCookie() } });
     }
@@ -71,7 +71,7 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
   }
 
   async function signin(token: string): Promise<Response> {
-    const r = links.redeem(token);
+    const r = await links.redeem(token);
     if (!r.ok) {
       const why = r.reason === "expired" ? "This sign-in link has expired (links last 60 seconds)." : "This sign-in link is not valid: it was already used, or never issued.";
       return page(401, `${why} Run <code>hostward web</code> for a new one.`);
@@ -81,7 +81,7 @@ export async function startWebServer(ctx: AddonContext, cfg: WebConfig, links: S
     } catch (e) {
       return page(403, escapeHtml((e as Error).message));
     }
-    const { id, session } = sessions.start(r.user, r.certValidBefore);
+    const { id, session } = await sessions.start(r.user, r.certValidBefore);
     await ctx.svc.audit({ event: "web.signin", code: "TW001I", user: r.user, expires: session.expiresAt.toISOString() });
     return new Response(null, { status: 303, headers: { location: "/", "set-cookie": sessionCookie(id, session.expiresAt, Date.now()), "cache-control": "no-store" } });
   }

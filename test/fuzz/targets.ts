@@ -14,6 +14,7 @@ import { KeyFormatError, parseAuthorizedKeyLine, parsePublicKeyBlob, verifySshSi
 import { CertificateError, checkCertificate, checkCertSourceAddress, parseCertificate } from "../../src/core/sshcert.ts";
 import { WireError, WireReader } from "../../src/core/ssh-wire.ts";
 import { ValidationError } from "../../src/core/validation-error.ts";
+import { walkEvents } from "../../src/recording/format/event-stream.ts";
 import { checkPart, gzipMember, salvageLines } from "../../src/recording/format/part-codec.ts";
 import { EventFormatError, parseEventLine } from "../../src/recording/format/recording-event.ts";
 import { readRecording } from "../../src/recording/format/recording-reader.ts";
@@ -157,7 +158,7 @@ const EVENT_LINES = [
   `{"event":"exec","ms":0,"command":"uname -a"}`,
   `{"event":"session.end","ms":99,"time":"2026-01-01T00:00:01Z","exit_code":0,"interrupted":true,"reason":"lock"}`,
 ];
-const JSON_WORDS = ['"', "{", "}", "[", "]", ":", ",", "null", "true", "1e999", "-0", "\\u0000", "\\ud800", '"ms":', '"event":', '"b64":"', '"data":"'];
+const JSON_WORDS = ['"', "{", "}", "[", "]", ":", ",", "null", "true", "1e999", "-0", "\\u0000", "\\ud800", '"ms":', '"event":', '"b64":"', '"data":"', '"n":', "\n"];
 const events: Target = {
   name: "recording-event",
   seeds: EVENT_LINES.map(text),
@@ -167,9 +168,29 @@ const events: Target = {
 };
 
 const NDJSON = EVENT_LINES.join("\n") + "\n";
+/** Version 2: frames (a head line, N raw bytes, a newline) among the JSON lines. */
+const FRAMED = Buffer.concat([
+  text(EVENT_LINES[0]!.replace('"version":1', '"version":2') + "\n"),
+  text('{"event":"print","ms":12,"n":5}\n'), Uint8Array.of(0, 0x0a, 0xff, 0x22, 0x7b), text("\n"),
+  text(EVENT_LINES[3]! + "\n"),
+  text('{"event":"stdin","ms":15,"n":0}\n\n'),
+  text('{"event":"print","ms":16,"n":3}\n{"e\n'),
+  text(EVENT_LINES[6]! + "\n"),
+]);
+const eventStream: Target = {
+  name: "recording-event-stream",
+  seeds: [FRAMED, text(NDJSON)],
+  dictionary: JSON_WORDS,
+  run(b) {
+    // Walking inflated events answers with what is wrong; it never throws, and never reads past the bytes.
+    const w = walkEvents(b, { attach: true });
+    if (w.end > b.length) throw new Error(`walked ${w.end} of ${b.length} bytes`);
+  },
+  expected: () => false,
+};
 const parts: Target = {
   name: "recording-part",
-  seeds: [gzipMember(NDJSON), Buffer.concat([gzipMember(EVENT_LINES.slice(0, 3).join("\n") + "\n"), gzipMember(EVENT_LINES.slice(3).join("\n") + "\n")]), text(NDJSON)],
+  seeds: [gzipMember(NDJSON), Buffer.concat([gzipMember(EVENT_LINES.slice(0, 3).join("\n") + "\n"), gzipMember(EVENT_LINES.slice(3).join("\n") + "\n")]), text(NDJSON), gzipMember(FRAMED), FRAMED],
   dictionary: JSON_WORDS,
   run(b) {
     // Raw NDJSON seeds are compressed here, so mutations of the lines reach the line checks.
@@ -218,7 +239,7 @@ const apiBodies: Target = {
   expected: is(HttpError, ValidationError),
 };
 
-export const TARGETS: Target[] = [certificate, publicKey, privateKey, wire, token, resources, configs, events, parts, apiBodies];
+export const TARGETS: Target[] = [certificate, publicKey, privateKey, wire, token, resources, configs, events, eventStream, parts, apiBodies];
 
 function privateInner(pem: string): Uint8Array {
   return Buffer.from(pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, ""), "base64");

@@ -9,6 +9,7 @@ export interface RecordingRow {
   user: string;
   login: string;
   kind: string;
+  mode: string;
   state: string;
   bytes: number;
   events: number;
@@ -42,5 +43,5 @@ export async function playEvents(c: TestCluster, source: string): Promise<Record
 
 /** The output bytes of a recording, concatenated, as a latin1 string (byte-exact). */
 export function outputOf(events: RecordingEvent[]): Buffer {
-  return Buffer.concat(events.filter((e) => e.event === "print").map((e) => Buffer.from(eventBytes(e as { data?: string; b64?: string }))));
+  return Buffer.concat(events.filter((e) => e.event === "print").map((e) => Buffer.from(eventBytes(e as { data?: string; b64?: string; raw?: Uint8Array }))));
 }

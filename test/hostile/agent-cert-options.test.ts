@@ -1,6 +1,7 @@
 // Certificate restrictions on the compiled agent, with certificates made by OpenSSH's
 // ssh-keygen: force-command (shell, exec and subsystem, SSH_ORIGINAL_COMMAND as sshd
-// sets it), permit-pty, X11 (never), and RSA user certificates (rsa-sha2-256/512).
+// sets it), permit-pty, X11 (never), and RSA user certificates (rsa-sha2-256/512 log in;
+// ssh-rsa, SHA-1, is refused as OpenSSH 8.8+ refuses it).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
@@ -101,4 +102,20 @@ describe("RSA user certificates", () => {
       expect(r.stderr).toContain(`Server accepts key: ${rsa.cert} RSA-CERT`);
     });
   }
+
+  test("ssh-rsa-cert-v01@openssh.com (SHA-1 signatures) is refused with a one-line reason, and the agent keeps serving", async () => {
+    const key = join(c.dir, "rita_rsa_sha1");
+    await run(["ssh-keygen", "-q", "-t", "rsa", "-b", "3072", "-N", "", "-f", key]);
+    const rsa = await certWith("rsa-sha1", key, []);
+    // OpenSSH 9 still signs with SHA-1 when told to use only this algorithm.
+    const r = await c.ssh(a, rsa, "root", ["echo RAN"], { extra: ["-o", "PubkeyAcceptedAlgorithms=ssh-rsa-cert-v01@openssh.com"] });
+    expect(r.code).toBe(255);
+    expect(r.stdout).not.toContain("RAN");
+    const reason = "hostward: ssh-rsa-cert-v01@openssh.com (SHA-1 signatures) is not accepted: use rsa-sha2-256 or rsa-sha2-512";
+    expect(r.stderr.split(/\r?\n/).filter((l) => l.startsWith("hostward:"))).toEqual([reason]);
+    expect(r.stderr).toContain("Permission denied (publickey)");
+    // The same certificate with a SHA-2 signature is fine: only the signature algorithm was refused.
+    const ok = await c.ssh(a, rsa, "root", ["echo RAN"], { extra: ["-o", "PubkeyAcceptedAlgorithms=rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-512"] });
+    expect(ok.stdout).toBe("RAN\n");
+  });
 });

@@ -18,5 +18,5 @@ test.skipIf(!Bun.which("shellcheck"))("shellcheck -s sh finds nothing", () => {
 test("--help prints the usage and exits 0 for anyone", () => {
   const r = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "sh", INSTALL_SH, "--help"]);
   expect(r.code).toBe(0);
-  expect(r.stdout).toContain("install.sh --role agent --auth-server HOST[:3025] --token TOKEN --ca-pin sha256:HEX");
+  expect(r.stdout).toContain("install.sh --role agent --auth-server HOST[:3025][,HOST[:3025]...] --token TOKEN --ca-pin sha256:HEX");
 });

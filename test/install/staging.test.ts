@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAgentConfig, parseAuthConfig, parseConfigText } from "../../src/core/config.ts";
-import { binaryUnderTest, cleanup, install, modeOf, REPO, run, scratch, snapshot, StagedAuth, tree } from "./install-harness.ts";
+import { binaryUnderTest, cleanup, freePort, install, modeOf, REPO, run, scratch, snapshot, StagedAuth, tree } from "./install-harness.ts";
 
 let dir: string;
 let bin: string;
@@ -117,6 +117,24 @@ describe("--role agent", () => {
     const r = install(["--role", "agent", "--root", newRoot(), "--binary", bin, "--auth-server", "127.0.0.1", "--token", t.token, "--ca-pin", t.ca_pin]);
     // Whether or not something answers on 3025 here, that is where the pin check went.
     expect(r.stderr).toContain("auth server 127.0.0.1:3025");
+  }, T);
+  test("several replicas: each address checked, an unreachable one said and skipped, auth_servers written", () => {
+    const root = newRoot();
+    const t = auth.token();
+    const dead = `127.0.0.1:${freePort()}`;
+    const out = ok(["--role", "agent", "--root", root, "--binary", bin, "--auth-server", `${dead},${auth.addr}`, "--token", t.token, "--ca-pin", t.ca_pin]);
+    expect(out).toContain(`warning: cannot reach auth server ${dead}`);
+    expect(out).toContain(`auth server ${auth.addr} answers and its CA matches the pin`);
+    const file = join(root, "etc/hostward/agent.toml");
+    const cfg = parseAgentConfig(parseConfigText(readFileSync(file, "utf8"), file), file);
+    expect(cfg.authServers?.map((a) => `${a.host}:${a.port}`)).toEqual([dead, auth.addr]);
+    // None reachable: refused, nothing installed.
+    const none = newRoot();
+    const r = install(["--role", "agent", "--root", none, "--binary", bin, "--auth-server", `${dead},127.0.0.1:${freePort()}`, "--token", t.token, "--ca-pin", t.ca_pin]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(`cannot reach auth server ${dead}`);
+    expect(existsSync(join(none, "etc/hostward/agent.toml"))).toBe(false);
   }, T);
 });
 

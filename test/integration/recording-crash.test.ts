@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { salvageLines } from "../../src/recording/format/part-codec.ts";
-import { parseEventLine } from "../../src/recording/format/recording-event.ts";
+import { walkEvents } from "../../src/recording/format/event-stream.ts";
+import type { RecordingEvent } from "../../src/recording/format/recording-event.ts";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { openLiveSession } from "../helpers/live-session.ts";
 import { waitFor } from "../helpers/process.ts";
@@ -32,8 +33,9 @@ function spooledOutput(dir: string): string {
   let out = "";
   for (const sid of readdirSync(spool)) {
     for (const f of readdirSync(join(spool, sid)).filter((f) => f.startsWith("part-"))) {
-      const lines = salvageLines(readFileSync(join(spool, sid, f))).text.split("\n").filter(Boolean);
-      out += new TextDecoder().decode(outputOf(lines.map(parseEventLine)));
+      const events: RecordingEvent[] = [];
+      walkEvents(salvageLines(readFileSync(join(spool, sid, f))).bytes, { attach: true, visit: (e) => void events.push(e) });
+      out += new TextDecoder().decode(outputOf(events));
     }
   }
   return out;

@@ -5,7 +5,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { openLiveSession } from "../helpers/live-session.ts";
-import { outputOf, play, playEvents, recordingsOf, waitForRecordings } from "../helpers/recordings.ts";
+import { readRecording } from "../../src/recording/format/recording-reader.ts";
+import { waitFor } from "../helpers/process.ts";
+import { outputOf, play, playEvents, recordingsOf, waitForRecordings, type RecordingRow } from "../helpers/recordings.ts";
 
 const NOTICE = "hostward: this session is being recorded";
 
@@ -100,6 +102,26 @@ describe("interactive session", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/recording ends early at \d+:\d\d after \d+ events/);
   });
+});
+
+describe("bulk binary output", () => {
+  test("random and zero bytes through exec are recorded byte for byte as version-2 frames, random ones stored, not base64", async () => {
+    const sent = join(c.dir, "bulk-sent");
+    const r = await c.ssh(agent, alice, "root", [`head -c 3000000 /dev/urandom > ${sent}; cat ${sent}; head -c 2000000 /dev/zero`], { timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    let row: RecordingRow | undefined;
+    await waitFor(async () => (row = (await recordingsOf(c, "alice")).find((x) => x.kind === "exec" && x.state === "complete" && x.bytes > 3_000_000)) !== undefined, 30_000, "the bulk recording", 200);
+    const file = join(c.dir, "bulk.gz");
+    await c.ctlOk("recordings", "download", row!.session_id, "--out", file);
+    const loaded = readRecording(readFileSync(file));
+    expect(loaded.truncated).toBeUndefined();
+    expect(loaded.start).toMatchObject({ version: 2 });
+    expect(outputOf(loaded.events)).toEqual(Buffer.concat([readFileSync(sent), Buffer.alloc(2_000_000)]));
+    expect(loaded.events.some((e) => e.event === "print" && e.raw !== undefined && e.b64 === undefined)).toBe(true);
+    // 3 MB of random bytes: stored as they are (base64 would make it 4 MB), the zeros squeezed to nothing.
+    expect(readFileSync(file).length).toBeLessThan(3_100_000);
+    expect(readFileSync(file).length).toBeGreaterThan(3_000_000);
+  }, 90_000);
 });
 
 describe("who is recorded", () => {

@@ -326,6 +326,105 @@ export function storeSuite(name: string, backend: Backend): void {
     }));
   });
 
+  describe(`${name} store: web console sign-in links and browser sessions`, () => {
+    test("a sign-in link is redeemed exactly once under concurrent redemption on every replica", () => withStores(async (s, replicas) => {
+      const c = s.console;
+      await c.addSigninLink({ hash: "l1", user: "alice", certValidBefore: at(3600), expiresAt: at(60) }, at(0));
+      await c.addSigninLink({ hash: "l2", user: "bob", expiresAt: at(60) }, at(0));
+      const uses = await Promise.all(Array.from({ length: 24 }, (_, i) => replicas[i % replicas.length]!.console.redeemSigninLink("l1", at(5))));
+      expect(uses.filter((u) => u.ok)).toEqual([{ ok: true, user: "alice", certValidBefore: at(3600) }]);
+      expect(uses.filter((u) => !u.ok && u.reason === "unknown")).toHaveLength(23);
+      expect(await replicas.at(-1)!.console.redeemSigninLink("l2", at(59))).toEqual({ ok: true, user: "bob" });
+      expect(await c.redeemSigninLink("nope", at(5))).toEqual({ ok: false, reason: "unknown" });
+    }));
+
+    test("an expired link is refused as expired, and used up", () => withStores(async (s) => {
+      await s.console.addSigninLink({ hash: "l3", user: "alice", expiresAt: at(60) }, at(0));
+      expect(await s.console.redeemSigninLink("l3", at(61))).toEqual({ ok: false, reason: "expired" });
+      expect(await s.console.redeemSigninLink("l3", at(30))).toEqual({ ok: false, reason: "unknown" });
+      // Links expired long ago are pruned when new ones are made.
+      await s.console.addSigninLink({ hash: "old", user: "alice", expiresAt: at(60) }, at(0));
+      await s.console.addSigninLink({ hash: "new", user: "alice", expiresAt: at(2 * 3600 + 60) }, at(2 * 3600));
+      expect(await s.console.redeemSigninLink("old", at(2 * 3600))).toEqual({ ok: false, reason: "unknown" });
+    }));
+
+    test("a browser session is known to every replica until it expires or ends; a person's sessions end together", () => withStores(async (s, replicas) => {
+      const other = replicas.at(-1)!.console;
+      await s.console.startBrowserSession({ hash: "b1", user: "alice", expiresAt: at(600), createdAt: at(0) });
+      await other.startBrowserSession({ hash: "b2", user: "alice", expiresAt: at(600), createdAt: at(1) });
+      await s.console.startBrowserSession({ hash: "b3", user: "carol", expiresAt: at(100), createdAt: at(2) });
+      expect(await other.getBrowserSession("b1", at(10))).toEqual({ hash: "b1", user: "alice", expiresAt: at(600), createdAt: at(0) });
+      expect((await s.console.getBrowserSession("b2", at(10)))?.user).toBe("alice");
+      expect(await s.console.getBrowserSession("nope", at(10))).toBeUndefined();
+      // Expired: gone for every replica, and removed.
+      expect(await other.getBrowserSession("b3", at(100))).toBeUndefined();
+      expect(await s.console.getBrowserSession("b3", at(50))).toBeUndefined();
+      // Signed out through one replica: gone on the others.
+      expect(await other.endBrowserSession("b1")).toBe(true);
+      expect(await s.console.endBrowserSession("b1")).toBe(false);
+      expect(await s.console.getBrowserSession("b1", at(10))).toBeUndefined();
+      await s.console.startBrowserSession({ hash: "b4", user: "alice", expiresAt: at(600), createdAt: at(3) });
+      await s.console.startBrowserSession({ hash: "b5", user: "dave", expiresAt: at(600), createdAt: at(3) });
+      expect(await other.endBrowserSessionsOf("alice")).toBe(2);
+      expect(await s.console.getBrowserSession("b2", at(10))).toBeUndefined();
+      expect(await s.console.getBrowserSession("b4", at(10))).toBeUndefined();
+      expect((await s.console.getBrowserSession("b5", at(10)))?.user).toBe("dave");
+      await s.console.startBrowserSession({ hash: "b6", user: "erin", expiresAt: at(20), createdAt: at(3) });
+      expect(await s.console.pruneConsole(at(30))).toBe(1);
+      expect((await other.getBrowserSession("b5", at(30)))?.user).toBe("dave");
+    }));
+  });
+
+  describe(`${name} store: session commands for another replica`, () => {
+    const cmd = (id: string, node: string, expiresS = 10) =>
+      ({ id, node, type: "terminate" as const, sid: `sid-${id}`, reason: "session terminated by admin", createdAt: at(0), expiresAt: at(expiresS) });
+
+    test("a queued command is claimed by one replica only, for the nodes it holds, before it expires", () => withStores(async (s, replicas) => {
+      await s.commands.addCommand(cmd("c1", N1));
+      await s.commands.addCommand(cmd("c2", N2));
+      await s.commands.addCommand(cmd("c3", N1, 1));
+      expect(await s.commands.commandState("c1")).toEqual({ state: "pending" });
+      expect(await s.commands.claimCommands([], "r0", at(2))).toEqual([]);
+      const claims = await Promise.all(Array.from({ length: 12 }, (_, i) => replicas[i % replicas.length]!.commands.claimCommands([N1, "other"], `r${i}`, at(2))));
+      const won = claims.flat();
+      expect(won).toEqual([cmd("c1", N1)]); // c3 expired at 1 s; c2 is for a node not held
+      const winner = claims.findIndex((c) => c.length === 1);
+      expect(await s.commands.commandState("c1")).toEqual({ state: "claimed", claimedBy: `r${winner}` });
+      expect(await s.commands.commandState("c2")).toEqual({ state: "pending" });
+      expect(await s.commands.commandState("nope")).toBeUndefined();
+    }));
+
+    test("withdrawn and claimed race: exactly one wins, and the asker learns which", () => withStores(async (s, replicas) => {
+      const other = replicas.at(-1)!.commands;
+      for (let i = 0; i < 10; i++) {
+        await s.commands.addCommand(cmd(`w${i}`, N1));
+        const [withdrawn, claimed] = await Promise.all([s.commands.withdrawCommand(`w${i}`), other.claimCommands([N1], "holder", at(1))]);
+        // Either the claim came first (the withdrawal finds it claimed) or the withdrawal did (nothing to claim).
+        if (withdrawn === "claimed") expect(claimed.map((c) => c.id)).toEqual([`w${i}`]);
+        else {
+          expect(withdrawn).toBe("withdrawn");
+          expect(claimed).toEqual([]);
+        }
+        expect(await other.claimCommands([N1], "late", at(1))).toEqual([]);
+      }
+      expect(await s.commands.withdrawCommand("nope")).toBeUndefined();
+    }));
+
+    test("queueing a command wakes the other replicas' listeners", () => withStores(async (s, replicas) => {
+      const wakes = replicas.map(() => 0);
+      const stops = await Promise.all(replicas.map((r, i) => r.commands.onCommandWrite(() => void wakes[i]!++)));
+      try {
+        const before = [...wakes];
+        await s.commands.addCommand(cmd("n1", N1));
+        // A backend with one process (SQLite) has nobody else to wake; one with replicas wakes each.
+        if (replicas.length > 1) await waitUntil(() => replicas.every((_, i) => wakes[i]! > before[i]!));
+        expect((await replicas.at(-1)!.commands.claimCommands([N1], "r", at(1))).map((c) => c.id)).toEqual(["n1"]);
+      } finally {
+        for (const stop of stops) await stop();
+      }
+    }));
+  });
+
   describe(`${name} store: recording upload bookkeeping`, () => {
     const rec = (sessionId: string, serverId: string, sec: number, extra: Partial<RecordingRecord> = {}): RecordingRecord => ({
       sessionId, serverId, user: "alice", login: "root", kind: "shell", mode: "node", startedAt: at(sec), state: "open", interrupted: false,
@@ -356,4 +455,13 @@ export function storeSuite(name: string, backend: Backend): void {
       expect(await r.deleteRecording("s2")).toBe(false);
     }));
   });
+}
+
+/** Waits for a condition (a wake-up delivered by the database) for up to 10 s. */
+async function waitUntil(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the condition");
+    await Bun.sleep(10);
+  }
 }

@@ -38,7 +38,9 @@ describe("event lines are checked", () => {
     ["[1,2]", /not a JSON object/],
     ['{"ms":1}', /no "event" field/],
     ['{"event":"print","ms":-1,"data":"x"}', /"ms" must be a non-negative number/],
-    ['{"event":"print","ms":1}', /needs "data" text or "b64"/],
+    ['{"event":"print","ms":1}', /needs "data" text, "b64" base64 or "n" bytes/],
+    ['{"event":"print","ms":1,"n":-1}', /"n" must be a byte count/],
+    ['{"event":"stdin","ms":1,"n":1.5}', /"n" must be a byte count/],
     ['{"event":"resize","ms":1,"cols":"80","rows":24}', /integer "cols" and "rows"/],
     ['{"event":"exec","ms":0}', /needs "command"/],
   ];
@@ -62,6 +64,9 @@ describe("parts", () => {
     ["a long line with a stray quote", gzipSync(`{"event":"print","ms":1,"b64":"${"A".repeat(8000)}"x"}\n`), /line 1: not valid JSON/],
     ["a long line without its closing brace", gzipSync(`{"event":"print","ms":1,"b64":"${"A".repeat(8000)}"\n`), /line 1: not valid JSON/],
     ["a long line of another shape", gzipSync(`{"ms":1,"pad":"${"A".repeat(8000)}"}\n`), /line 1: no "event" field/],
+    ["a frame cut short", gzipSync(lines + '{"event":"print","ms":6,"n":10}\nabc'), /line 3: its 10 bytes are cut short/],
+    ["a frame longer than it says", gzipSync(lines + '{"event":"print","ms":6,"n":2}\nabc\n'), /line 3: its 2 bytes are not followed by a newline/],
+    ["a frame count past the end", gzipSync('{"event":"print","ms":6,"n":9007199254740991}\nab\n'), /line 1: its 9007199254740991 bytes are cut short/],
   ];
   for (const [name, bytes, re] of bad) {
     test(name, () => {
@@ -81,8 +86,8 @@ describe("parts", () => {
     const s = salvageLines(whole.subarray(0, whole.length - 100));
     expect(s.complete).toBe(false);
     expect(s.events).toBeGreaterThan(2);
-    expect(s.text.endsWith("\n")).toBe(true);
-    expect(checkPart(gzipMember(s.text)).ok).toBe(true);
+    expect(s.bytes.at(-1)).toBe(0x0a);
+    expect(checkPart(gzipMember(s.bytes)).ok).toBe(true);
     expect(salvageLines(whole)).toMatchObject({ complete: true, events: 2002 });
   });
   test("incompressible output is stored, not squeezed", () => {

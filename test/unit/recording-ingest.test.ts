@@ -1,5 +1,6 @@
 // The auth service's ingest with a moving clock: abandoned uploads are finished as
-// interrupted (or dropped when empty), and parts arrive in order, exactly once.
+// interrupted (or dropped when empty), and parts arrive in order, exactly once, even
+// when the replica taking them dies between two of its writes.
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,6 +10,8 @@ import { createLogger } from "../../src/platform/logger.ts";
 import { FileStorage } from "../../src/auth/recording/file-storage.ts";
 import { gzipMember } from "../../src/recording/format/part-codec.ts";
 import { ABANDON_SYNC_MS, RecordingIngest } from "../../src/auth/recording/recording-ingest.ts";
+import type { RecordingStore } from "../../src/auth/recording/recording-store.ts";
+import type { RecordingStorage } from "../../src/auth/recording/recording-storage.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "hostward-ingest-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,4 +58,73 @@ test("abandoned uploads: a node-sync one is finished as interrupted, an empty on
   expect((await store.getRecording(nodeMode))!.state).toBe("open");
   expect((await store.getRecording(fresh))!.state).toBe("open");
   expect(events.filter((e) => e.event === "session.upload")).toHaveLength(1);
+});
+
+type Write = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** `storage` with every write going through `write`, and another minimum part size. */
+function storageVia(storage: RecordingStorage, write: Write, minPartSize = storage.minPartSize): RecordingStorage {
+  return {
+    url: storage.url, minPartSize, check: () => storage.check(), get: (k) => storage.get(k), open: (k) => storage.open(k),
+    exists: (k) => storage.exists(k), list: (p) => storage.list(p),
+    put: (k, d) => write(() => storage.put(k, d)), delete: (k) => write(() => storage.delete(k)),
+    createUpload: (k) => write(() => storage.createUpload(k)), uploadPart: (k, id, n, d) => write(() => storage.uploadPart(k, id, n, d)),
+    completeUpload: (k, id, p) => write(() => storage.completeUpload(k, id, p)), abortUpload: (k, id) => write(() => storage.abortUpload(k, id)),
+  };
+}
+
+/** A replica that dies right after its `at`-th write (store, storage or audit): that write lands, nothing after it does. */
+class Died extends Error {}
+function mortal(store: RecordingStore, storage: RecordingStorage, at: number) {
+  let writes = 0;
+  const write: Write = async (fn) => {
+    if (writes >= at) throw new Died("dead");
+    const out = await fn();
+    if (++writes >= at) throw new Died(`died after write ${at}`);
+    return out;
+  };
+  const s: RecordingStore = {
+    getRecording: (sid) => store.getRecording(sid), listRecordings: (q) => store.listRecordings(q), usage: (d) => store.usage(d),
+    openRecordings: (id) => store.openRecordings(id), deleteRecording: (sid) => write(() => store.deleteRecording(sid)),
+    putRecording: (r) => write(() => store.putRecording(r)),
+  };
+  return { store: s, storage: storageVia(storage, write), audit: (sink: (e: Record<string, unknown>) => void) => (e: Record<string, unknown>) => write(async () => sink(e)) };
+}
+
+test("a replica that dies after any write of a part or a finish: another carries on, every byte stored once, one session.upload", async () => {
+  // Parts of ~50 bytes against a 100-byte minimum: part 1 is staged, part 2 flushes both
+  // into storage part 1, part 3 is staged and flushed by the finish.
+  const parts = [1, 2, 3].map((n) => gzipMember(`{"event":"print","ms":${n},"data":"${"x".repeat(20)}"}\n`));
+  let survived = 0;
+  for (let at = 1; ; at++) {
+    const store = SqliteStore.open(":memory:").recordings;
+    const storage = storageVia(new FileStorage(join(dir, crypto.randomUUID())), (fn) => fn(), 100);
+    const events = new Map<string, Record<string, unknown>>(); // the events table: one row per uid
+    const sink = (e: Record<string, unknown>) => void events.set((e.uid as string | undefined) ?? crypto.randomUUID(), e);
+    const quiet = createLogger("error", {}, () => {});
+    const b = new RecordingIngest(store, storage, sink, quiet);
+    const sid = crypto.randomUUID();
+    await b.open({ serverId: "n1", sessionId: sid, user: "u", login: "l", kind: "shell", mode: "node-sync", started: new Date() });
+    const m = mortal(store, storage, at);
+    const a = new RecordingIngest(m.store, m.storage, m.audit(sink), quiet);
+    // The agent sends through A until it dies, then sends again what A did not acknowledge through B.
+    let acked = 0;
+    let done = false;
+    try {
+      for (const [i, p] of parts.entries()) acked = (await a.putPart("n1", sid, i + 1, p)).nextPart - 1;
+      await a.complete("n1", sid, 3, false);
+      done = true;
+    } catch (e) {
+      if (!(e instanceof Died || (e as Error).cause instanceof Died)) throw e;
+    }
+    if (done) break; // A outlived every write: each crash point was tried
+    survived++;
+    for (let n = acked + 1; n <= 3; n++) await b.putPart("n1", sid, n, parts[n - 1]!);
+    const r = await b.complete("n1", sid, 3, false);
+    expect(r.state).toBe("complete");
+    expect(r.bytes).toBe(parts.reduce((t, p) => t + p.length, 0));
+    expect(Buffer.from((await storage.get(r.key))!)).toEqual(Buffer.concat(parts));
+    expect([...events.values()].filter((e) => e.event === "session.upload")).toHaveLength(1);
+  }
+  expect(survived).toBeGreaterThan(5);
 });

@@ -9,7 +9,7 @@ import type { ApiClient } from "../../platform/api-client.ts";
 import type { Logger } from "../../platform/logger.ts";
 import type { FromWorker, ToWorker } from "./encoder-protocol.ts";
 import { RecordingClient, type RecordingMetaBody } from "./recording-client.ts";
-import { eventLine, type SessionStartEvent } from "../../recording/format/recording-event.ts";
+import { eventLine, FORMAT_VERSION, type SessionStartEvent } from "../../recording/format/recording-event.ts";
 import { SessionRecording } from "./session-recording.ts";
 import { sessionDir, spoolRoot, type SpoolMeta } from "./spool.ts";
 import { SyncStream } from "./sync-stream.ts";
@@ -70,6 +70,13 @@ export class AgentRecorder {
     return (this.#worker = w);
   }
 
+  /** node-sync parts the auth service has not acknowledged yet, over every live session. */
+  syncPartsWaiting(): number {
+    let n = 0;
+    for (const { sync } of this.#live.values()) n += sync && !sync.finished ? sync.unacknowledged : 0;
+    return n;
+  }
+
   start(): void {
     this.uploader.start();
     // node-sync recordings held in memory by a previous run are gone: let the auth
@@ -92,7 +99,7 @@ export class AgentRecorder {
       if (refusal) return { refusal };
     }
     const start: SessionStartEvent = {
-      event: "session.start", ms: 0, version: 1, sid: info.sid, time: (this.deps.now?.() ?? new Date()).toISOString(), server_id: this.deps.serverId,
+      event: "session.start", ms: 0, version: FORMAT_VERSION, sid: info.sid, time: (this.deps.now?.() ?? new Date()).toISOString(), server_id: this.deps.serverId,
       user: info.user, login: info.login, kind: info.kind, mode: cluster.sessionRecording,
       ...(info.term ? { term: info.term, cols: info.cols, rows: info.rows } : {}),
       ...(info.command !== undefined ? { command: info.command } : {}),

@@ -1,14 +1,16 @@
-// Turns one batch from the main thread (a byte buffer and its event list) into NDJSON
-// bytes. Bulk output is written as base64 straight into one buffer: no joined strings
-// and no UTF-8 encoding pass over the whole batch.
+// Turns one batch from the main thread (a byte buffer and its event list) into the
+// bytes of format-version-2 events: a chunk that reads as text is a JSON line with
+// `data`; anything else, and all bulk output, is a frame (a head line, the bytes, a
+// newline), so output is copied once into the result and never base64-encoded.
 import { LINE, PRINT, RESIZE, type BatchEvent } from "./encoder-protocol.ts";
-import { bytesLine } from "../../recording/format/recording-event.ts";
+import { frameHead, textLine } from "../../recording/format/recording-event.ts";
 
-/** Chunks above this are base64 (bytesLine would decide the same); smaller ones may be text. */
-const BULK = 16 * 1024;
+/** Chunks up to this size (keystroke echoes, prompts) may be `data` text; larger ones are always frames (no UTF-8 pass). */
+const TEXT_MAX = 1024;
 
 export function batchText(buf: Uint8Array, events: BatchEvent[]): { bytes: Uint8Array; lastMs: number } {
-  const items: (string | { head: string; b64: string })[] = [];
+  // Heads and lines first, so the result is allocated once at its exact size.
+  const items: (string | { head: string; a: number; b: number })[] = [];
   let size = 0;
   let lastMs = 0;
   for (const e of events) {
@@ -26,15 +28,14 @@ export function batchText(buf: Uint8Array, events: BatchEvent[]): { bytes: Uint8
       continue;
     }
     const event = kind === PRINT ? "print" : "stdin";
-    if (b > BULK) {
-      const head = `{"event":"${event}","ms":${ms},"b64":"`;
-      const b64 = Buffer.from(buf.buffer, buf.byteOffset + a, b).toString("base64");
-      items.push({ head, b64 });
-      size += head.length + b64.length + 3;
+    const text = b <= TEXT_MAX ? textLine(event, ms, buf.subarray(a, a + b)) : undefined;
+    if (text !== undefined) {
+      items.push(text);
+      size += Buffer.byteLength(text);
     } else {
-      const line = bytesLine(event, ms, buf.subarray(a, a + b));
-      items.push(line);
-      size += Buffer.byteLength(line);
+      const head = frameHead(event, ms, b);
+      items.push({ head, a, b });
+      size += head.length + b + 1;
     }
   }
   const out = Buffer.allocUnsafe(size);
@@ -43,8 +44,9 @@ export function batchText(buf: Uint8Array, events: BatchEvent[]): { bytes: Uint8
     if (typeof it === "string") o += out.write(it, o, "utf8");
     else {
       o += out.write(it.head, o, "latin1");
-      o += out.write(it.b64, o, "latin1");
-      o += out.write('"}\n', o, "latin1");
+      out.set(buf.subarray(it.a, it.a + it.b), o);
+      o += it.b;
+      out[o++] = 0x0a;
     }
   }
   return { bytes: out.subarray(0, o), lastMs };

@@ -41,19 +41,19 @@ export class RecordingClient {
 
   async putPart(sid: string, n: number, bytes: Uint8Array): Promise<UploadState> {
     const path = `/v1/recordings/${sid}/parts/${n}`;
+    const server = this.api.authServer;
     let res: Response;
     try {
-      res = await fetch(`https://${this.api.authServer}${path}`, {
+      res = await fetch(`https://${server}${path}`, {
         method: "PUT",
         headers: { "content-type": "application/octet-stream", authorization: this.api.authorization("PUT", path, bytes) },
         body: bytes, tls: this.api.tls, signal: AbortSignal.timeout(PART_TIMEOUT_MS),
       });
     } catch (e) {
-      const gone = this.api.authServer;
-      this.api.failover(); // the uploader retries the part; another replica takes it
-      throw new ApiError(0, `cannot reach auth server ${gone}: ${(e as Error).message}`);
+      this.api.failover(server); // the uploader retries the part; another replica takes it
+      throw new ApiError(0, `cannot reach auth server ${server}: ${(e as Error).message}`);
     }
-    if (res.status === 503) this.api.failover();
+    if (res.status === 503) this.api.failover(server);
     const body = (await res.json().catch(() => ({}))) as UploadState & { error?: string };
     if (!res.ok) throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`);
     return body;

@@ -96,7 +96,7 @@ export function recover(dir: string, now: Date): number {
     if (f.endsWith(".open") && Number(f.slice(5, 11)) > (sealed.at(-1) ?? 0)) {
       const s = salvageLines(readFileSync(path));
       if (s.events > 0) {
-        writeSealedPart(dir, next++, gzipMember(s.text));
+        writeSealedPart(dir, next++, gzipMember(s.bytes));
         salvaged = s.events;
         lastMs = s.lastMs;
         ended = s.last?.event === "session.end";

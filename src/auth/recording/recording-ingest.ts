@@ -3,9 +3,11 @@
 // backend's minimum (5 MiB on S3) are staged as small objects until they add up to a
 // storage part, so what an agent was told is durable is in storage, not in memory.
 // The bookkeeping is in RecordingStore, so any restart resumes part by part.
+import { createHash } from "node:crypto";
 import type { RecordingRecord, RecordingStore } from "./recording-store.ts";
 import type { Logger } from "../../platform/logger.ts";
 import { checkPart } from "../../recording/format/part-codec.ts";
+import type { PartCheckFn } from "./part-checker.ts";
 import { corruptKey, recordingKey, stagingKey, type RecordingStorage } from "./recording-storage.ts";
 import { withStorageErrors } from "./storage-error.ts";
 
@@ -43,7 +45,9 @@ export class RecordingIngest {
 
   constructor(private readonly store: RecordingStore, storage: RecordingStorage, private readonly audit: AuditSink,
     private readonly log: Logger, private readonly now: () => Date = () => new Date(),
-    private readonly count: (problem: IngestProblem) => void = () => {}) {
+    private readonly count: (problem: IngestProblem) => void = () => {},
+    /** Inflates and checks a part; the auth service runs it on a worker thread (PartChecker). */
+    private readonly check: PartCheckFn = async (b) => checkPart(b)) {
     this.storage = withStorageErrors(storage);
   }
 
@@ -70,30 +74,38 @@ export class RecordingIngest {
       if (n < r.nextPart) return r;
       if (r.state === "complete") throw new IngestError(409, "recording is already complete");
       if (n > r.nextPart) throw new IngestError(409, `expected part ${r.nextPart}, got ${n}`);
-      const check = checkPart(bytes);
+      const check = await this.check(bytes);
       if (!check.ok) {
         await this.#corrupt(r, `part ${n}: ${check.reason}`, bytes, n);
         throw new IngestError(422, `part ${n} is corrupt: ${check.reason}`);
       }
+      const received = () => {
+        r.nextPart = n + 1;
+        r.bytes += bytes.length;
+        r.events += check.events;
+        // A session the agent cut ends with session.end {interrupted, reason}: the record says so too.
+        if (check.last?.event === "session.end" && check.last.interrupted) {
+          r.interrupted = true;
+          r.reason ??= check.last.reason;
+        }
+        r.durationMs = Math.max(r.durationMs, check.lastMs);
+        r.updatedAt = this.now();
+      };
+      // Every record written says where part n is together with nextPart: a replica that
+      // dies between two writes leaves either no trace of the part (it is sent again) or
+      // the part counted in full, never its bytes in storage with nextPart still n (sent
+      // again, they would be stored twice).
       const stagedBytes = r.staged.reduce((t, s) => t + s.size, 0);
       if (r.staged.length === 0 && bytes.length >= this.storage.minPartSize) {
         await this.#storagePart(r, bytes);
+        received();
       } else {
         const key = stagingKey(sid, n);
         await this.storage.put(key, bytes);
         r.staged.push({ part: n, key, size: bytes.length });
+        received();
         if (stagedBytes + bytes.length >= this.storage.minPartSize) await this.#flushStaged(r);
       }
-      r.nextPart = n + 1;
-      r.bytes += bytes.length;
-      r.events += check.events;
-      // A session the agent cut ends with session.end {interrupted, reason}: the record says so too.
-      if (check.last?.event === "session.end" && check.last.interrupted) {
-        r.interrupted = true;
-        r.reason ??= check.last.reason;
-      }
-      r.durationMs = Math.max(r.durationMs, check.lastMs);
-      r.updatedAt = this.now();
       await this.store.putRecording(r);
       return r;
     });
@@ -165,7 +177,9 @@ export class RecordingIngest {
   /**
    * Staged objects no upload refers to (left by a failed delete or a crash between
    * storing and recording them): each is logged, counted and removed. What they held
-   * is in a storage part already, or the agent sends that part again.
+   * is in a storage part already, or the agent sends that part again. An open upload's
+   * objects wait until it is finished: one it does not list yet may be a part another
+   * replica is storing right now (its chain is not ours to wait on).
    */
   async sweepStaging(): Promise<number> {
     const bySession = new Map<string, string[]>();
@@ -177,8 +191,8 @@ export class RecordingIngest {
     for (const [sid, keys] of bySession) {
       await this.#serial(sid, async () => {
         const r = await this.store.getRecording(sid);
-        const kept = new Set(r?.state === "open" ? r.staged.map((st) => st.key) : []);
-        for (const key of keys.filter((k) => !kept.has(k))) {
+        if (r?.state === "open") return;
+        for (const key of keys) {
           this.count("staging_object_removed");
           this.log.warn("removed a staging object no upload refers to", { session: sid, key, recording: r?.state ?? "none" });
           await this.storage.delete(key);
@@ -203,23 +217,39 @@ export class RecordingIngest {
     });
   }
 
+  /**
+   * Completes the object, audits, then marks the record finished. A replica may die
+   * anywhere in between and another finish it again: the upload it finds completed
+   * already is taken as done, and the event has the same uid both times (stored once).
+   */
   async #finish(r: RecordingRecord, interrupted: boolean, reason?: string): Promise<RecordingRecord> {
     await this.#flushStaged(r);
-    if (r.uploadId) await this.storage.completeUpload(r.key, r.uploadId, r.storageParts);
+    if (r.uploadId) await this.#completeUpload(r, r.uploadId);
     else await this.storage.put(r.key, new Uint8Array());
     r.state = r.state === "corrupt" ? "corrupt" : "complete";
     r.interrupted = r.interrupted || interrupted;
     if (reason && !r.reason) r.reason = reason;
     r.uploadId = undefined;
     r.completedAt = r.updatedAt = this.now();
-    await this.store.putRecording(r);
     await this.audit({
+      uid: onceUid("session.upload", r.sessionId),
       event: "session.upload", code: "T2005I", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login,
       url: `${this.storage.url.replace(/\/+$/, "")}/${r.key}`, bytes: r.bytes, events: r.events, duration_ms: r.durationMs,
       interrupted: r.interrupted, state: r.state, ...(r.reason ? { reason: r.reason } : {}),
     });
+    await this.store.putRecording(r);
     this.log.info("session recording is durable", { session: r.sessionId, bytes: r.bytes, state: r.state, interrupted: r.interrupted });
     return r;
+  }
+
+  /** Completes the storage upload; one a replica completed before dying (the object exists) is done. */
+  async #completeUpload(r: RecordingRecord, uploadId: string): Promise<void> {
+    try {
+      await this.storage.completeUpload(r.key, uploadId, r.storageParts);
+    } catch (e) {
+      if (!(await this.storage.exists(r.key))) throw e;
+      this.log.warn("recording upload was completed already (by a replica that stopped before recording it)", { session: r.sessionId });
+    }
   }
 
   /** Keeps the bad part aside, finishes the object with the parts before it, marks it corrupt. */
@@ -233,7 +263,7 @@ export class RecordingIngest {
     }
     r.state = "corrupt";
     r.reason = reason;
-    await this.audit({ event: "recording.corrupt", code: "T2005W", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login, reason });
+    await this.audit({ uid: onceUid("recording.corrupt", r.sessionId), event: "recording.corrupt", code: "T2005W", sid: r.sessionId, server_id: r.serverId, user: r.user, login: r.login, reason });
     await this.#finish(r, true, reason);
   }
 
@@ -281,4 +311,10 @@ export class RecordingIngest {
     void next.finally(() => this.#chains.get(sid) === next && this.#chains.delete(sid)).catch(() => {});
     return next;
   }
+}
+
+/** The uid of an event a recording has once (a UUID from its type and session): written again by another replica, it is stored once. */
+function onceUid(event: string, sid: string): string {
+  const h = createHash("sha256").update(`${event}/${sid}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -5,6 +5,7 @@ import { VERSION } from "../../platform/version.ts";
 import type { Route } from "../api.ts";
 import { asBody, bool, duration, str } from "../body-fields.ts";
 import { badRequest } from "../http-error.ts";
+import { joinableAddrs } from "../live-replicas.ts";
 import { actor } from "./resource-routes.ts";
 import { sinceDate } from "./since-date.ts";
 
@@ -18,7 +19,9 @@ export function adminRoutes(caCertPem: string): Route[] {
         ctx.authorize("token", "create");
         const b = asBody(ctx.body ?? {});
         const { token, expiresAt } = await ctx.svc.createToken(duration(b, "ttl", "30m"), bool(b, "reusable"), actor(ctx));
-        return { token, expires: expiresAt.toISOString(), ca_pin: caPinFromPem(caCertPem) };
+        // Every live replica, so the join line a host is given lists them all.
+        const authServers = await joinableAddrs(ctx.svc.store, ctx.svc.now());
+        return { token, expires: expiresAt.toISOString(), ca_pin: caPinFromPem(caCertPem), auth_servers: authServers };
       },
     },
     {

@@ -49,10 +49,11 @@ export function sessionRoutes(): Route[] {
         if (/[\x00-\x1f\x7f]/.test(message)) throw badRequest("message: must be one line without control characters");
         const who = ctx.caller.kind === "user" ? ctx.caller.name : "";
         const reason = `session terminated by ${who}${message ? `: ${message}` : ""}`;
-        const sent = ctx.svc.hub.command(node, { type: "terminate", sid: id, reason }) ?? 0;
-        if (sent === 0) throw new HttpError(503, `node ${node} is not connected to the auth service; the session cannot be reached now`);
+        // Sent: written to the node's feed connection by this replica or by the one that holds it.
+        const out = await ctx.svc.commands.terminate(node, id, reason);
+        if (!out.sent) throw new HttpError(503, `node ${node} is not connected to any auth replica; the session cannot be reached now`);
         await ctx.svc.audit({ event: "session.terminate", code: "TSC01I", user: who, sid: id, server_id: node, reason });
-        return { terminating: id, node };
+        return { terminating: id, node, sent_via: out.via };
       },
     },
     {

@@ -1,16 +1,20 @@
-// Recording parts: gzip members of whole NDJSON lines. A part may hold several
+// Recording parts: gzip members of whole events (JSON lines and version-2 frames). A part may hold several
 // members (one per flush); the concatenation of parts is still one valid .ndjson.gz.
 // Checking takes bytes and says what is wrong; salvaging keeps the whole lines of a
 // part cut short by a crash.
 import { constants, gunzipSync } from "node:zlib";
 import { sizeMember, splitMembers } from "./gzip-members.ts";
+import { repeatShare } from "./compressibility.ts";
+import { walkEvents } from "./event-stream.ts";
 import { parseEventLine, type RecordingEvent } from "./recording-event.ts";
 
-/** Above this many bytes of lines a flush is compressed fast (level 1) rather than well (6). */
+/** Above this many bytes of events a flush is compressed fast (level 1) rather than well (6). */
 const FAST_ABOVE = 256 * 1024;
-const SAMPLE = 64 * 1024;
-/** A sample that compresses worse than this is stored (level 0): it is not worth the CPU. */
-const INCOMPRESSIBLE = 0.85;
+/**
+ * Samples with less than this share of repeats are stored (level 0): on such data
+ * gzip's fast level saves under 5% and costs ~40× a copy (bench/results/recording.json).
+ */
+const INCOMPRESSIBLE = 0.1;
 
 export type PartCheck =
   | { ok: true; events: number; lastMs: number; last?: RecordingEvent; rawBytes: number }
@@ -20,10 +24,7 @@ export type PartCheck =
 export function gzipMember(text: string | Uint8Array, level?: 0 | 1 | 6 | 9): Uint8Array {
   const raw = (typeof text === "string" ? Buffer.from(text) : text) as Uint8Array<ArrayBuffer>;
   if (level === undefined && raw.length <= FAST_ABOVE) level = 6;
-  if (level === undefined) {
-    const sample = raw.subarray(0, SAMPLE);
-    level = Bun.gzipSync(sample, { level: 1 }).length > sample.length * INCOMPRESSIBLE ? 0 : 1;
-  }
+  if (level === undefined) level = repeatShare(raw) < INCOMPRESSIBLE ? 0 : 1;
   return sizeMember(Bun.gzipSync(raw, { level }));
 }
 
@@ -35,12 +36,13 @@ export function gunzipPart(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Checks that bytes are gzip (whose CRC catches damaged bytes) of newline-terminated
- * event lines. Lines are decoded one at a time as latin1: JSON structure is ASCII, so
- * this checks the same thing as UTF-8 would without building one huge string.
+ * Checks that bytes are gzip (whose CRC catches damaged bytes) of whole events: JSON
+ * lines, and version-2 frames. Lines are decoded one at a time as latin1: JSON
+ * structure is ASCII, so this checks the same thing as UTF-8 would without building
+ * one huge string; frame bytes are only counted.
  */
 export function checkPart(bytes: Uint8Array): PartCheck {
-  // Members hold whole lines, so each is checked on its own (no concatenated copy).
+  // Members hold whole events, so each is checked on its own (no concatenated copy).
   const members = splitMembers(bytes) ?? [bytes];
   const r = { events: 0, lastMs: 0, last: undefined as RecordingEvent | undefined, rawBytes: 0 };
   for (const m of members) {
@@ -50,34 +52,26 @@ export function checkPart(bytes: Uint8Array): PartCheck {
     } catch (e) {
       return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
     }
-    const bad = checkLines(raw, r);
-    if (bad) return { ok: false, reason: bad };
+    if (raw.length === 0) continue;
+    const w = walkEvents(raw, { line: latin1Line });
+    r.events += w.events;
+    if (w.last) {
+      r.last = w.last;
+      r.lastMs = w.last.ms;
+    }
+    if (w.error) return { ok: false, reason: w.error.replace(/^line (\d+)/, (_, n: string) => `line ${r.events - w.events + Number(n)}`) };
+    r.rawBytes += raw.length;
   }
   if (r.rawBytes === 0) return { ok: false, reason: "empty part" };
   return { ok: true, ...r };
 }
 
-/** Checks newline-terminated event lines, adding to the running totals; returns what is wrong. */
-function checkLines(raw: Buffer, r: { events: number; lastMs: number; last?: RecordingEvent; rawBytes: number }): string | undefined {
-  if (raw.length === 0) return undefined;
-  if (raw[raw.length - 1] !== 0x0a) return "last line has no newline (part cut short)";
-  let start = 0;
-  while (start < raw.length) {
-    const end = raw.indexOf(0x0a, start);
-    try {
-      r.last = end - start > BULK_LINE ? bulkLine(raw, start, end) : parseEventLine(raw.toString("latin1", start, end));
-    } catch (e) {
-      return `line ${r.events + 1}: ${(e as Error).message}`;
-    }
-    r.lastMs = r.last.ms;
-    r.events++;
-    start = end + 1;
-  }
-  r.rawBytes += raw.length;
-  return undefined;
+function latin1Line(raw: Uint8Array, start: number, end: number): RecordingEvent {
+  const b = raw as Buffer;
+  return end - start > BULK_LINE ? bulkLine(b, start, end) : parseEventLine(b.toString("latin1", start, end));
 }
 
-/** Lines longer than this are bulk output; they are checked by shape, not parsed. */
+/** Lines longer than this are bulk output (version 1's base64); they are checked by shape, not parsed. */
 const BULK_LINE = 4096;
 const BULK_HEAD = /^\{"event":"(print|stdin)","ms":(0|[1-9]\d{0,14}),"(?:b64|data)":"/;
 
@@ -93,8 +87,8 @@ function bulkLine(raw: Buffer, start: number, end: number): RecordingEvent {
   return { event: head[1] as "print", ms: Number(head[2]), b64: "" };
 }
 
-/** The whole, valid lines at the start of a (possibly truncated) gzip stream. */
-export function salvageLines(bytes: Uint8Array): { text: string; events: number; lastMs: number; last?: RecordingEvent; complete: boolean } {
+/** The whole, valid events at the start of a (possibly truncated) gzip stream, as bytes. */
+export function salvageLines(bytes: Uint8Array): { bytes: Buffer; events: number; lastMs: number; last?: RecordingEvent; complete: boolean } {
   let out: Buffer;
   let complete = true;
   try {
@@ -107,24 +101,7 @@ export function salvageLines(bytes: Uint8Array): { text: string; events: number;
       out = Buffer.alloc(0);
     }
   }
-  const text = out.toString("utf8");
-  let events = 0;
-  let lastMs = 0;
-  let last: RecordingEvent | undefined;
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf("\n", start);
-    if (end === -1) break;
-    try {
-      last = parseEventLine(text.slice(start, end));
-    } catch {
-      complete = false;
-      break;
-    }
-    lastMs = last.ms;
-    events++;
-    start = end + 1;
-  }
-  if (start < text.length) complete = false;
-  return { text: text.slice(0, start), events, lastMs, last, complete };
+  const w = walkEvents(out);
+  if (w.error) complete = false;
+  return { bytes: out.subarray(0, w.end), events: w.events, lastMs: w.last?.ms ?? 0, last: w.last, complete };
 }

@@ -1,9 +1,10 @@
-// Reads a whole recording (.ndjson.gz bytes) into events. A download cut short, or a
+// Reads a whole recording (.ndjson.gz bytes, format version 1 or 2) into events. A download cut short, or a
 // damaged file, gives the events up to the damage and says where the recording ends.
 import { constants, gunzipSync } from "node:zlib";
 import { formatClock } from "./clock.ts";
 import { gunzipPart } from "./part-codec.ts";
-import { parseEventLine, type RecordingEvent, type SessionEndEvent, type SessionStartEvent } from "./recording-event.ts";
+import { walkEvents } from "./event-stream.ts";
+import type { RecordingEvent, SessionEndEvent, SessionStartEvent } from "./recording-event.ts";
 
 export interface LoadedRecording {
   events: RecordingEvent[];
@@ -27,23 +28,9 @@ export function readRecording(bytes: Uint8Array): LoadedRecording {
       raw = Buffer.alloc(0);
     }
   }
-  const text = raw.toString("utf8");
   const events: RecordingEvent[] = [];
-  let start = 0;
-  while (start < text.length) {
-    const end = text.indexOf("\n", start);
-    if (end === -1) {
-      damage ??= "the last line is cut short";
-      break;
-    }
-    try {
-      events.push(parseEventLine(text.slice(start, end)));
-    } catch (e) {
-      damage = `line ${events.length + 1} is damaged (${(e as Error).message})`;
-      break;
-    }
-    start = end + 1;
-  }
+  const w = walkEvents(raw, { attach: true, visit: (e) => void events.push(e) });
+  if (w.error) damage = w.cut ? (damage ?? "the last line is cut short") : `line ${events.length + 1} is damaged (${w.error.replace(/^line \d+: /, "")})`;
   const first = events[0]?.event === "session.start" ? (events[0] as SessionStartEvent) : undefined;
   const last = events.at(-1)?.event === "session.end" ? (events.at(-1) as SessionEndEvent) : undefined;
   const durationMs = events.reduce((m, e) => Math.max(m, e.ms), 0);
