@@ -178,7 +178,7 @@ class SimAgent {
     if (this.ws !== ws) return;
     clearInterval(this.#pinger);
     if (this.#stopped || !this.opts.follow) return;
-    if (code !== 1000) this.api.failover();
+    if (code !== 1000) this.api.failover(conn.server);
     const delay = this.#backoff * (0.5 + Math.random() / 2);
     this.#backoff = Math.min(this.#backoff * 2, BACKOFF_MAX_MS);
     setTimeout(() => this.#connect(), delay);
