@@ -64,6 +64,14 @@ describe("requests that used to kill the agent", () => {
     await expectServing();
   });
 
+  test("an exec command just under the packet limit runs whole", async () => {
+    // 34,000 bytes: OpenSSH's client sends it in one packet of about 34,050 bytes (limit 35,000).
+    const filler = "x".repeat(34_000 - 40);
+    const r = await c.ssh(a, alice, "root", [`f=${filler}; echo "len=\${#f}"`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`len=${filler.length}\n`);
+  });
+
   test("a pty-req with a 100 KB TERM is refused the same way", async () => {
     const r = await run([...c.sshArgs(a, alice, "root", ["-tt"]), "echo ran"], { env: { TERM: "x".repeat(100_000) } });
     expect(r.stdout).not.toContain("ran");

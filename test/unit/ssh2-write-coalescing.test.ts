@@ -1,59 +1,175 @@
-// The ssh2 write-coalescing patch (scripts/patch-ssh2.mjs, step 3): every write ssh2's
-// server makes lands while the socket is corked, the cork is released when the turn
-// ends, and a real SSH client still completes a key exchange and authentication.
+// The ssh2 output patches (scripts/patch-ssh2.mjs, steps 3, 5, 6 and 7): a server's packets
+// of one turn reach the socket in one write from a reused buffer, a channel's writes wait
+// while the socket is backed up, channel data under AES-GCM is encrypted without a
+// plaintext packet, and a window adjust resumes stdout and stderr alike (stderr that
+// waited beside stdout was lost before step 7) — and an SSH client still reads every
+// byte of both, in order, intact.
 import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import ssh2 from "ssh2";
 
 const require = createRequire(import.meta.url);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const GCM: ssh2.Algorithms = { cipher: ["aes128-gcm@openssh.com"] };
+const BIG = 8 * 1024 * 1024;
 
 function hostKey(): string {
   return ssh2.utils.generateKeyPairSync("ed25519").private;
 }
 
-describe("ssh2 write coalescing", () => {
-  test("the pinned ssh2 carries the patch", () => {
+/** Bytes whose value depends on their offset, so a reordered or reused buffer shows. */
+function pattern(offset: number, length: number, salt: number): Buffer {
+  const b = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) b[i] = ((offset + i) * 31 + salt + ((offset + i) >>> 13)) & 0xff;
+  return b;
+}
+
+interface SocketSpy {
+  writes: number;
+  maxPending: number;
+  turnsWithWrites: number;
+}
+
+/** Counts the server socket's writes, the turns that wrote, and the most it ever held unsent. */
+function spyOn(server: ssh2.Server): SocketSpy {
+  const spy: SocketSpy = { writes: 0, maxPending: 0, turnsWithWrites: 0 };
+  (server as unknown as { _srv: NetServer })._srv.prependListener("connection", (sock: Socket) => {
+    const write = sock.write.bind(sock);
+    let inTurn = false;
+    sock.write = ((data: Uint8Array, ...rest: unknown[]) => {
+      spy.writes++;
+      if (!inTurn) {
+        inTurn = true;
+        spy.turnsWithWrites++;
+        setImmediate(() => (inTurn = false));
+      }
+      const r = (write as (...a: unknown[]) => boolean)(data, ...rest);
+      spy.maxPending = Math.max(spy.maxPending, sock.writableLength);
+      return r;
+    }) as typeof sock.write;
+  });
+  return spy;
+}
+
+async function listen(server: ssh2.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return (server.address() as AddressInfo).port;
+}
+
+describe("ssh2 output patches", () => {
+  test("the pinned ssh2 carries every step, and the patch script is idempotent", () => {
     expect(readFileSync(require.resolve("ssh2/lib/server.js"), "utf8")).toContain("one socket write per turn (scripts/patch-ssh2.mjs, step 3)");
+    expect(readFileSync(require.resolve("ssh2/lib/Channel.js"), "utf8")).toContain("scripts/patch-ssh2.mjs, step 5");
+    expect(readFileSync(require.resolve("ssh2/lib/protocol/crypto.js"), "utf8")).toContain("hostwardEncryptData(headerLen, data)");
+    const before = readFileSync(require.resolve("ssh2/lib/protocol/Protocol.js"), "utf8");
+    const r = spawnSync("node", ["scripts/patch-ssh2.mjs"], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(readFileSync(require.resolve("ssh2/lib/protocol/Protocol.js"), "utf8")).toBe(before);
   });
 
-  test("writes happen corked, the cork is gone after the turn, and a client gets through", async () => {
-    const server = new ssh2.Server({ hostKeys: [hostKey()] }, (client) => {
+  test("a slow client gets 8 MiB of stdout and stderr intact, the socket never holds more than a turn", async () => {
+    let directPackets = 0;
+    const sentErr: Buffer[] = [];
+    const server = new ssh2.Server({ hostKeys: [hostKey()], algorithms: GCM }, (client) => {
       client.on("authentication", (ctx) => (ctx.method === "none" ? ctx.accept() : ctx.reject()));
-      client.on("ready", () => client.end());
       client.on("error", () => {});
+      client.on("session", (accept) => {
+        accept().on("exec", async (acceptExec) => {
+          const ch = acceptExec();
+          const cipher = (client as unknown as { _protocol: { _cipher: { hostwardEncryptData: Function } } })._protocol._cipher;
+          const direct = cipher.hostwardEncryptData.bind(cipher);
+          cipher.hostwardEncryptData = (...a: unknown[]) => { directPackets++; return direct(...a); };
+          // Uneven chunk sizes cross packet and buffer boundaries; each write waits for drain.
+          for (let off = 0, i = 0; off < BIG; i++) {
+            const n = Math.min(BIG - off, 1000 + ((i * 7919) % 90_000));
+            const ok = ch.write(pattern(off, n, 1));
+            if (i % 50 === 0) {
+              sentErr.push(pattern(i, 100, 2));
+              ch.stderr.write(sentErr.at(-1)!);
+            }
+            off += n;
+            if (!ok) await new Promise((r) => ch.once("drain", r));
+          }
+          ch.exit(0);
+          ch.end();
+        });
+      });
     });
-    const events: string[] = [];
-    const uncorkedWrites: number[] = [];
-    // Spy on the server side of each connection before ssh2 sees it.
-    (server as unknown as { _srv: import("node:net").Server })._srv.prependListener("connection", (sock: Socket) => {
-      const write = sock.write.bind(sock);
-      sock.write = ((data: Uint8Array, ...rest: unknown[]) => {
-        if (sock.writableCorked === 0) uncorkedWrites.push(data.length);
-        events.push("write");
-        return (write as (...a: unknown[]) => boolean)(data, ...rest);
-      }) as typeof sock.write;
-      const uncork = sock.uncork.bind(sock);
-      sock.uncork = () => {
-        events.push("uncork");
-        uncork();
-        // Checked after the turn that uncorked: nothing stays corked.
-        setImmediate(() => events.push(`corked=${sock.writableCorked}`));
-      };
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const port = (server.address() as AddressInfo).port;
-    const ready = await new Promise<boolean>((resolve, reject) => {
+    const spy = spyOn(server);
+    const port = await listen(server);
+    const { out, err } = await new Promise<{ out: Buffer; err: Buffer }>((resolve, reject) => {
       const c = new ssh2.Client();
-      c.on("ready", () => { c.end(); resolve(true); });
       c.on("error", reject);
-      c.connect({ host: "127.0.0.1", port, username: "u", readyTimeout: 10_000 });
+      c.on("ready", () => {
+        c.exec("x", (e, stream) => {
+          if (e) return reject(e);
+          const outs: Buffer[] = [];
+          const errs: Buffer[] = [];
+          let n = 0;
+          stream.on("data", (d: Buffer) => {
+            outs.push(d);
+            n += d.length;
+            // Stop reading for a while twice, so the server's socket backs up.
+            if (n > 2 * 1024 * 1024 && n - d.length <= 2 * 1024 * 1024) { stream.pause(); setTimeout(() => stream.resume(), 300); }
+            if (n > 5 * 1024 * 1024 && n - d.length <= 5 * 1024 * 1024) { stream.pause(); setTimeout(() => stream.resume(), 300); }
+          });
+          stream.stderr.on("data", (d: Buffer) => errs.push(d));
+          stream.on("close", () => { c.end(); resolve({ out: Buffer.concat(outs), err: Buffer.concat(errs) }); });
+        });
+      });
+      c.connect({ host: "127.0.0.1", port, username: "u", algorithms: GCM, readyTimeout: 10_000 });
     });
     server.close();
-    expect(ready).toBe(true);
-    expect(events.filter((e) => e === "write").length).toBeGreaterThan(3);
-    expect(uncorkedWrites).toEqual([]);
-    expect(events.filter((e) => e.startsWith("corked=")).every((e) => e === "corked=0")).toBe(true);
-  });
+    expect(out.length).toBe(BIG);
+    expect(out.equals(pattern(0, BIG, 1))).toBe(true);
+    expect(sentErr.length).toBeGreaterThan(1);
+    expect(err.length).toBe(Buffer.concat(sentErr).length);
+    expect(err.equals(Buffer.concat(sentErr))).toBe(true);
+    expect(directPackets).toBeGreaterThanOrEqual(BIG / (32 * 1024));
+    // Packets of one turn leave together: far fewer writes than packets (3 pieces each before).
+    expect(spy.writes).toBeLessThan(directPackets);
+    // What a stalled client leaves in the socket is bounded by one turn's buffer (256 KiB),
+    // not by the channel's 2 MiB window.
+    expect(spy.maxPending).toBeLessThanOrEqual(512 * 1024);
+  }, 60_000);
+
+  test("the last packets before end() are not lost (disconnect after a burst)", async () => {
+    const server = new ssh2.Server({ hostKeys: [hostKey()], algorithms: GCM }, (client) => {
+      client.on("authentication", (ctx) => (ctx.method === "none" ? ctx.accept() : ctx.reject()));
+      client.on("error", () => {});
+      client.on("session", (accept) => {
+        accept().on("exec", (acceptExec) => {
+          const ch = acceptExec();
+          ch.write(pattern(0, 100_000, 3));
+          ch.exit(7);
+          ch.end();
+          // All of it is still in the turn's buffer when the connection ends.
+          client.end();
+        });
+      });
+    });
+    const port = await listen(server);
+    const got = await new Promise<{ out: Buffer; code: number | undefined }>((resolve, reject) => {
+      const c = new ssh2.Client();
+      c.on("error", reject);
+      c.on("ready", () => {
+        c.exec("x", (e, stream) => {
+          if (e) return reject(e);
+          const outs: Buffer[] = [];
+          let code: number | undefined;
+          stream.on("data", (d: Buffer) => outs.push(d));
+          stream.on("exit", (x: number) => (code = x));
+          c.on("close", () => resolve({ out: Buffer.concat(outs), code }));
+        });
+      });
+      c.connect({ host: "127.0.0.1", port, username: "u", algorithms: GCM, readyTimeout: 10_000 });
+    });
+    server.close();
+    expect(got.out.equals(pattern(0, 100_000, 3))).toBe(true);
+    expect(got.code).toBe(7);
+  }, 30_000);
 });
