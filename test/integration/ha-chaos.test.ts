@@ -122,10 +122,11 @@ function openPart(dir: string): { n: number; bytes: number } | undefined {
   }
 }
 
-const agentRevision = async (agent: Agent) => {
+const gauge = async (agent: Agent, name: string) => {
   const text = await (await fetch(`http://127.0.0.1:${agent.diagPort}/metrics`)).text();
-  return Number(/^hostward_agent_view_revision (\d+)/m.exec(text)?.[1] ?? 0);
+  return Number(new RegExp(`^${name} (\\d+)`, "m").exec(text)?.[1] ?? 0);
 };
+const agentRevision = (agent: Agent) => gauge(agent, "hostward_agent_view_revision");
 
 beforeAll(async () => {
   s3 = new S3Server(mkdtempSync(join(tmpdir(), "hostward-s3-")));
@@ -187,6 +188,7 @@ test("kill -9 replica A while a lock is created through B, a lease is acquired t
   a.proc.proc.kill("SIGSTOP");
   const sealed = join(spool!, `part-${String(part!.n).padStart(6, "0")}.gz`);
   await waitFor(() => existsSync(sealed), 15_000, "a sealed node-mode part waiting on A");
+  await waitFor(async () => (await gauge(onA, "hostward_agent_recording_sync_parts_waiting")) > 0, 10_000, "a node-sync part waiting on A");
   const logFrom = onA.proc.output().length;
   const bob2Login = login(onA, bob);
   await waitFor(() => /asking for a session control lease.*connection\/bob/.test(onA.proc.output().slice(logFrom)), 10_000, "bob's lease request sent to A");
@@ -198,6 +200,8 @@ test("kill -9 replica A while a lock is created through B, a lease is acquired t
 
   // The login whose lease was being acquired through A gets in (through B).
   bob2 = await bob2Login;
+  // The node-sync part A never answered failed there (it is sent again, to B).
+  await waitFor(() => onA.proc.output().slice(logFrom).includes(`"recording part not delivered yet"`), 10_000, "the node-sync part on A to fail");
 }, 90_000);
 
 test("the lock made through B cuts alice's sessions on both agents", async () => {

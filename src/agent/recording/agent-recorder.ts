@@ -70,6 +70,13 @@ export class AgentRecorder {
     return (this.#worker = w);
   }
 
+  /** node-sync parts the auth service has not acknowledged yet, over every live session. */
+  syncPartsWaiting(): number {
+    let n = 0;
+    for (const { sync } of this.#live.values()) n += sync && !sync.finished ? sync.unacknowledged : 0;
+    return n;
+  }
+
   start(): void {
     this.uploader.start();
     // node-sync recordings held in memory by a previous run are gone: let the auth
