@@ -1,7 +1,9 @@
-// The ssh2 output patches (scripts/patch-ssh2.mjs, steps 3, 5 and 6): a server's packets
+// The ssh2 output patches (scripts/patch-ssh2.mjs, steps 3, 5, 6 and 7): a server's packets
 // of one turn reach the socket in one write from a reused buffer, a channel's writes wait
-// while the socket is backed up, and channel data under AES-GCM is encrypted without a
-// plaintext packet — and a real SSH client still reads every byte, in order, intact.
+// while the socket is backed up, channel data under AES-GCM is encrypted without a
+// plaintext packet, and a window adjust resumes stdout and stderr alike (stderr that
+// waited beside stdout was lost before step 7) — and an SSH client still reads every
+// byte of both, in order, intact.
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
