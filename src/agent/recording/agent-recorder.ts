@@ -145,7 +145,7 @@ export class AgentRecorder {
     const entry = this.#live.get(m.sid);
     switch (m.op) {
       case "done":
-        entry?.rec.encoded(m.bytes);
+        entry?.rec.encoded(m.bytes, m.buf);
         return;
       case "part":
         entry?.sync?.push(m.n, new Uint8Array(m.bytes), m.final);

@@ -3,7 +3,7 @@
 // Checking takes bytes and says what is wrong; salvaging keeps the whole lines of a
 // part cut short by a crash.
 import { constants, gunzipSync } from "node:zlib";
-import { sizeMember, splitMembers } from "./gzip-members.ts";
+import { sizeMember, splitMembers, storedMember } from "./gzip-members.ts";
 import { repeatShare } from "./compressibility.ts";
 import { walkEvents } from "./event-stream.ts";
 import { parseEventLine, type RecordingEvent } from "./recording-event.ts";
@@ -25,6 +25,7 @@ export function gzipMember(text: string | Uint8Array, level?: 0 | 1 | 6 | 9): Ui
   const raw = (typeof text === "string" ? Buffer.from(text) : text) as Uint8Array<ArrayBuffer>;
   if (level === undefined && raw.length <= FAST_ABOVE) level = 6;
   if (level === undefined) level = repeatShare(raw) < INCOMPRESSIBLE ? 0 : 1;
+  if (level === 0) return storedMember(raw);
   return sizeMember(Bun.gzipSync(raw, { level }));
 }
 
