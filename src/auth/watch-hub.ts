@@ -36,6 +36,11 @@ interface Watcher {
   ws: ServerWebSocket<WatchSocketData>;
   /** Changes published while its catch-up was being read; undefined once it is live. */
   pending?: Change[];
+  /**
+   * The revision its catch-up reached: the hub may publish older changes after it (they
+   * were committed, by this replica or another, before the hub read them), not sent again.
+   */
+  caughtUp: number;
 }
 
 export interface FeedFollower {
@@ -100,7 +105,7 @@ export class WatchHub {
    * on is held for it, so nothing slips between catch-up and push, whatever the awaits.
    */
   async add(ws: ServerWebSocket<WatchSocketData>): Promise<void> {
-    const w: Watcher = { ws, pending: [] };
+    const w: Watcher = { ws, pending: [], caughtUp: 0 };
     this.#watchers.set(ws, w);
     // Every change published before registration must be in the catch-up this watcher gets.
     const published = this.#rev;
@@ -112,6 +117,7 @@ export class WatchHub {
       ws.send(first.text);
       // Everything the hub published before registration is in the catch-up (it reaches `published`).
       for (const change of w.pending ?? []) if (change.rev > first.rev) ws.send(changeMessage(change));
+      w.caughtUp = first.rev;
       w.pending = undefined;
     } catch (e) {
       this.log.warn("change feed catch-up failed; closing the watcher", { server_id: ws.data.serverId, error: e as Error });
@@ -176,7 +182,7 @@ export class WatchHub {
     const msg = changeMessage(change);
     for (const w of this.#watchers.values()) {
       if (w.pending) w.pending.push(change);
-      else w.ws.send(msg);
+      else if (change.rev > w.caughtUp) w.ws.send(msg);
     }
   }
 

@@ -31,7 +31,8 @@ let bob: SshUser; // max_connections = 2
 let carol: SshUser; // runs the recorded sessions that stream output through the failover
 
 const LOCK_MESSAGE = "chaos incident 11";
-const SYNC_TIMEOUT = "15s";
+/** The default, said explicitly: a failover to a live replica must stay far inside it. */
+const SYNC_TIMEOUT = "30s";
 const NOTICE = `${RECORDING_NOTICE}\r\n`;
 
 interface Event { uid: string; event: string; sid?: string; user?: string; server_id?: string; name?: string; [k: string]: unknown }
@@ -253,6 +254,7 @@ test("no lease leaked or counted twice: bob is at max_connections, then free aga
   const held = await leases();
   expect(held).toHaveLength(2);
   expect(held.every((l) => l.node === onA.serverId())).toBe(true);
+  expect(await gauge(onA, "hostward_agent_leases")).toBe(2); // the agent counts the same two
   const third = await c.ssh(onA, bob, "root", ["true"]);
   expect(third.code).not.toBe(0);
   expect(third.stderr).toContain(`too many concurrent ssh connections for user "bob" (max=2)`);
