@@ -2,7 +2,7 @@
 // the same run — login latency (`ssh node true`) and exec stdout throughput (1 GiB).
 // Writes bench/results/foundation.json and prints a table.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { foundationReport, foundationTable, type Measurements } from "./foundation-report.ts";
@@ -28,6 +28,7 @@ export async function run(): Promise<object> {
   const source = process.env.HOSTWARD_BENCH_SOURCE === "head" ? "head" : "worktree";
   await ensureSshd();
   const machine = await machineInfo(ROOT);
+  const loadStart = loadavg();
   const dir = mkdtempSync(join(tmpdir(), "hostward-bench-"));
   let hw: HostwardCluster | undefined;
   let sshd: Sshd | undefined;
@@ -45,9 +46,11 @@ export async function run(): Promise<object> {
       const hint = hostward.srcDirty && source === "worktree" ? " (src/ has uncommitted changes; HOSTWARD_BENCH_SOURCE=head benchmarks HEAD instead)" : "";
       throw new Error(e.message + hint);
     });
-    const report = foundationReport(m, machine, hostward);
+    // CPU seconds per GiB move much less with other load than MiB/s do; the load says how much to trust the rest.
+    const report = { ...foundationReport(m, machine, hostward), loadAverage: { start: loadStart.map(r2), end: loadavg().map(r2) } };
     mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
     writeFileSync(RESULTS, JSON.stringify(report, null, 2) + "\n");
+    console.log(`load average ${report.loadAverage.start.join(" ")} -> ${report.loadAverage.end.join(" ")}\n`);
     console.log(foundationTable(report));
     console.log(`\nwrote ${relative(process.cwd(), RESULTS) || RESULTS}`);
     return report;
@@ -139,6 +142,10 @@ function cpuSeconds(pid: number, children: boolean): number {
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
   // utime, stime (fields 14, 15); cutime, cstime (16, 17): reaped children.
   return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / 100;
+}
+
+function r2(x: number): number {
+  return Math.round(x * 100) / 100;
 }
 
 function log(s: string): void {

@@ -8,6 +8,7 @@ interface BenchModule {
 
 const MODULES: Record<string, () => Promise<BenchModule>> = {
   foundation: () => import("./foundation.ts"),
+  forwarding: () => import("./forwarding.ts"),
   "session-control": () => import("./session-control.ts"),
   recording: () => import("./recording.ts"),
   locks: () => import("./locks.ts"),
@@ -16,6 +17,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   "agent-memory": () => import("./agent-memory.ts"),
   latency: () => import("./latency.ts"),
   ha: () => import("./ha.ts"),
+  store: () => import("./store.ts"),
 };
 
 async function main(args: string[]): Promise<number> {

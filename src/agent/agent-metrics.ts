@@ -1,5 +1,6 @@
 // The agent's Prometheus metrics: connections, sessions, rejections by
-// reason, lock-view age, locks held, audit outbox depth, session control leases.
+// reason, lock-view age, locks held, audit outbox depth, session control leases,
+// node-sync recording parts waiting for the auth service.
 import type { RefusalKind } from "../core/refusal-kind.ts";
 import { Metrics } from "../platform/metrics.ts";
 import type { AccessGuard } from "./access-guard.ts";
@@ -8,9 +9,10 @@ import type { AuthClock } from "./auth-clock.ts";
 import type { ClusterView } from "./cluster-view.ts";
 import type { ConnectionLeases } from "./connection-leases.ts";
 import type { FeedClient } from "./feed-client.ts";
+import type { AgentRecorder } from "./recording/agent-recorder.ts";
 import type { SshServer } from "./ssh-server.ts";
 
-export interface AgentMetricsDeps { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases; feed: FeedClient; clock: AuthClock }
+export interface AgentMetricsDeps { ssh: SshServer; view: ClusterView; outbox: AuditOutbox; guard: AccessGuard; leases: ConnectionLeases; feed: FeedClient; clock: AuthClock; recorder: AgentRecorder }
 
 /**
  * The registry and the rejection counter exist from the start (the SSH server counts
@@ -35,4 +37,6 @@ function watch(registry: Metrics, deps: AgentMetricsDeps): void {
   registry.gauge("hostward_agent_locks", "Locks held in the view.", () => view.locks.size);
   registry.gauge("hostward_agent_view_revision", "Change-feed revision the view holds (compare with the auth service's).", () => view.rev);
   registry.gauge("hostward_agent_outbox_depth", "Audit events waiting to be shipped.", () => outbox.depth());
+  registry.gauge("hostward_agent_recording_sync_parts_waiting", "node-sync recording parts not yet acknowledged by the auth service (a session closes when its oldest waits past recording.sync_timeout).",
+    () => deps.recorder.syncPartsWaiting());
 }

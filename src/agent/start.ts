@@ -116,7 +116,7 @@ export async function startAgent(cfg: AgentConfig, baseLog: Logger = createLogge
       outbox.emit({ event: "client.disconnect", code: "T3006I", user: conn.user, login: conn.login, reason, sid });
     }
   };
-  metrics.watch({ ssh, view, outbox, guard, leases, feed, clock });
+  metrics.watch({ ssh, view, outbox, guard, leases, feed, clock, recorder });
   const diag = cfg.diagAddr ? startDiagServer(cfg.diagAddr, { ready: () => readiness(view, guard, feed, clock), metrics: () => metrics.registry.render() }) : undefined;
   if (process.getuid?.() !== 0) log.warn("not running as root: only the agent's own OS account can log in", { account: currentOsUser()?.name });
   log.info("agent started", { ssh: formatHostPort({ host: cfg.ssh.listen.host, port: sshPort }), auth_server: node.identity.authServer, synced: feed.connected });

@@ -4,6 +4,7 @@
 // claim, so "sent" means one replica wrote it to the agent's feed connection.
 import { randomUUID } from "node:crypto";
 import type { Logger } from "../platform/logger.ts";
+import { liveReplicas } from "./live-replicas.ts";
 import type { Store } from "./store.ts";
 import type { WatchHub } from "./watch-hub.ts";
 
@@ -11,8 +12,6 @@ import type { WatchHub } from "./watch-hub.ts";
 export const CLAIM_WAIT_MS = 4_000;
 /** Between looks at the command's row while waiting (a NOTIFY wakes the asker sooner). */
 const LOOK_EVERY_MS = 250;
-/** A replica seen within this long may hold feeds (its heartbeat runs every 5 s). */
-const REPLICA_LIVE_MS = 15_000;
 
 export type CommandOutcome = { sent: true; via: "this replica" | "another replica" } | { sent: false };
 
@@ -26,7 +25,7 @@ export class SessionCommandRelay {
   async terminate(node: string, sid: string, reason: string): Promise<CommandOutcome> {
     if (this.hub.command(node, { type: "terminate", sid, reason }) > 0) return { sent: true, via: "this replica" };
     const now = this.now();
-    const others = (await this.store.liveReplicas(new Date(now.getTime() - REPLICA_LIVE_MS))).filter((r) => r.id !== this.replicaId);
+    const others = (await liveReplicas(this.store, now)).filter((r) => r.id !== this.replicaId);
     // Alone (SQLite, or one replica): nobody else can hold the feed, so say so at once.
     if (others.length === 0) return { sent: false };
     const id = randomUUID();

@@ -16,6 +16,13 @@ CREATE TABLE session_commands (id TEXT PRIMARY KEY, node TEXT NOT NULL, type TEX
 CREATE INDEX session_commands_pending ON session_commands (node) WHERE state = 'pending';
 `,
   },
+  {
+    version: 2,
+    sql: `
+-- The console's session pages by node, newest first, without sorting the node's every row.
+CREATE INDEX sessions_node_start ON sessions (node, start_at);
+`,
+  },
 ];
 
 /** Applies the migrations this file lacks, each in its own transaction; returns the versions applied. */

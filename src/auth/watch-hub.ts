@@ -1,7 +1,8 @@
 // Fans every change of the store out to the agents' WebSockets (the change feed).
 // The hub follows the store's changes table, so a change made through any replica
 // sharing the database reaches this replica's agents; a new watcher gets the changes
-// since its revision, or a snapshot, and then every later change exactly once.
+// since its revision, or a snapshot (one read shared by the watchers that ask the same),
+// and then every later change exactly once.
 import type { ServerWebSocket } from "bun";
 import { toExternal } from "../core/resources.ts";
 import type { Change, FeedSnapshot, Store } from "./store.ts";
@@ -20,11 +21,26 @@ export type FeedMessage =
   | { type: "change"; change: Change };
 
 const FEED_KINDS = ["cluster_config", "role", "user", "lock"] as const;
+/** Distinct catch-ups kept for sharing at most (they are dropped anyway at the next change). */
+const SHARED_MAX = 256;
+
+/** A catch-up as read once and sent to every watcher that shares it. */
+interface CatchUp {
+  rev: number;
+  text: string;
+  /** Why a watcher that asked to resume got a snapshot instead, if it did. */
+  mismatch?: string;
+}
 
 interface Watcher {
   ws: ServerWebSocket<WatchSocketData>;
   /** Changes published while its catch-up was being read; undefined once it is live. */
   pending?: Change[];
+  /**
+   * The revision its catch-up reached: the hub may publish older changes after it (they
+   * were committed, by this replica or another, before the hub read them), not sent again.
+   */
+  caughtUp: number;
 }
 
 export interface FeedFollower {
@@ -39,6 +55,12 @@ export class WatchHub {
   #rev = 0;
   #syncing?: Promise<void>;
   #again = false;
+  /**
+   * Catch-ups by since + hash, read once for every watcher that asks the same while no
+   * change was published: after a replica dies its agents all resume here at one
+   * revision, and 1,000 identical reads (three queries each) would queue on the pool.
+   */
+  readonly #shared = new Map<string, Promise<CatchUp>>();
 
   constructor(private readonly store: Store, private readonly userCaKeys: () => string[], private readonly log: Logger,
     private readonly follower?: FeedFollower) {}
@@ -75,6 +97,7 @@ export class WatchHub {
     const snap = await this.store.feedSnapshot(["lock"]);
     this.follower?.reset(snap);
     this.#rev = snap.rev;
+    this.#shared.clear();
   }
 
   /**
@@ -82,15 +105,19 @@ export class WatchHub {
    * on is held for it, so nothing slips between catch-up and push, whatever the awaits.
    */
   async add(ws: ServerWebSocket<WatchSocketData>): Promise<void> {
-    const w: Watcher = { ws, pending: [] };
+    const w: Watcher = { ws, pending: [], caughtUp: 0 };
     this.#watchers.set(ws, w);
+    // Every change published before registration must be in the catch-up this watcher gets.
+    const published = this.#rev;
     this.log.debug("watcher connected", { server_id: ws.data.serverId, since: ws.data.since });
     try {
-      const first = await this.#catchUp(ws.data);
+      const first = await this.#catchUp(ws.data, published);
       if (!this.#watchers.has(ws)) return;
-      ws.send(JSON.stringify(first));
-      // Everything the hub published before registration was committed before the catch-up read it.
+      if (first.mismatch) this.log.info("watcher resumes from a revision we cannot vouch for; sending a snapshot", { server_id: ws.data.serverId, since: ws.data.since, rev: first.rev, reason: first.mismatch });
+      ws.send(first.text);
+      // Everything the hub published before registration is in the catch-up (it reaches `published`).
       for (const change of w.pending ?? []) if (change.rev > first.rev) ws.send(changeMessage(change));
+      w.caughtUp = first.rev;
       w.pending = undefined;
     } catch (e) {
       this.log.warn("change feed catch-up failed; closing the watcher", { server_id: ws.data.serverId, error: e as Error });
@@ -149,28 +176,50 @@ export class WatchHub {
   #publish(change: Change): void {
     if (change.rev <= this.#rev) return;
     this.#rev = change.rev;
+    // Every catch-up read so far is now short of this change.
+    this.#shared.clear();
     this.follower?.apply(change);
     const msg = changeMessage(change);
     for (const w of this.#watchers.values()) {
       if (w.pending) w.pending.push(change);
-      else w.ws.send(msg);
+      else if (change.rev > w.caughtUp) w.ws.send(msg);
     }
+  }
+
+  /**
+   * The catch-up for (since, hash): one read shared by the watchers that ask the same,
+   * used only when it reaches `published` (a read begun before a change was published
+   * may lack it, and that change will not come again as a push); else read anew.
+   */
+  async #catchUp({ since, hash }: WatchSocketData, published: number): Promise<CatchUp> {
+    const key = `${since}:${hash ?? ""}`;
+    const shared = this.#shared.get(key);
+    if (shared) {
+      const got = await shared.catch(() => undefined);
+      if (got && got.rev >= published) return got;
+    }
+    const read = this.#read(since, hash);
+    if (this.#shared.size >= SHARED_MAX) this.#shared.clear();
+    this.#shared.set(key, read);
+    read.catch(() => this.#shared.get(key) === read && this.#shared.delete(key));
+    return read;
   }
 
   /**
    * Changes since the agent's revision only when its history hash there is ours: a
    * bare revision from a restored or diverged store would name other changes.
    */
-  async #catchUp({ serverId, since, hash }: WatchSocketData): Promise<FeedMessage & { rev: number }> {
+  async #read(since: number, hash: string | undefined): Promise<CatchUp> {
     const ours = since > 0 ? await this.store.historyHash(since) : undefined;
     const changes = ours !== undefined && ours === hash ? await this.store.changesSince(since) : undefined;
     if (changes && ours !== undefined) {
       const last = changes.at(-1);
-      return { type: "changes", rev: last?.rev ?? since, hash: last?.hash ?? ours, changes, userCaKeys: this.userCaKeys() };
+      const msg: FeedMessage = { type: "changes", rev: last?.rev ?? since, hash: last?.hash ?? ours, changes, userCaKeys: this.userCaKeys() };
+      return { rev: msg.rev, text: JSON.stringify(msg) };
     }
     const snap = await this.store.feedSnapshot(FEED_KINDS);
-    if (since > 0) this.log.info("watcher resumes from a revision we cannot vouch for; sending a snapshot", { server_id: serverId, since, rev: snap.rev, reason: historyMismatch(since, snap.rev, ours, hash) });
-    return { type: "snapshot", rev: snap.rev, hash: snap.hash, resources: snap.resources.map(toExternal), userCaKeys: this.userCaKeys() };
+    const msg: FeedMessage = { type: "snapshot", rev: snap.rev, hash: snap.hash, resources: snap.resources.map(toExternal), userCaKeys: this.userCaKeys() };
+    return { rev: snap.rev, text: JSON.stringify(msg), ...(since > 0 ? { mismatch: historyMismatch(since, snap.rev, ours, hash) } : {}) };
   }
 }
 

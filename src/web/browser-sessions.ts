@@ -21,6 +21,8 @@ export class BrowserSessions {
     const limit = now + MAX_SESSION_MS;
     const expiresAt = new Date(Math.min(limit, certValidBefore?.getTime() ?? limit));
     const id = randomBytes(32).toString("base64url");
+    // Sessions that expired unused would otherwise stay until a replica restarts.
+    await this.store.pruneConsole(new Date(now));
     await this.store.startBrowserSession({ hash: hash(id), user, expiresAt, createdAt: new Date(now) });
     return { id, session: { user, csrf: csrfOf(id), expiresAt } };
   }

@@ -133,19 +133,25 @@ test("terminate through B reaches a live ssh -tt session on the agent that follo
     sid = rows[0]?.id ?? "";
     return rows.length === 1;
   }, 15_000, "alice's session in the inventory");
+  const t0 = performance.now();
   const out = await b.ctl("sessions", "terminate", sid, "--message", "moved to the other replica");
+  const relayedMs = performance.now() - t0;
   expect(out.code).toBe(0);
   expect(out.stdout).toContain("terminate sent (by another replica)");
   expect(await live.ended(15_000)).not.toBe(0);
+  const endedMs = performance.now() - t0;
   expect(live.proc.output()).toContain("session terminated by admin: moved to the other replica");
   const audit = JSON.parse((await a.ctl("events", "ls", "--type", "session.terminate", "--format", "json")).stdout) as { sid: string; user: string }[];
   expect(audit.filter((e) => e.sid === sid)).toHaveLength(1);
   // Through A itself: no relay needed.
   const local = await openLiveSession(c.sshArgs(onA, alice, "root", ["-tt"]));
   const localSid = await activeSid(sid);
+  const t1 = performance.now();
   const direct = await a.ctl("sessions", "terminate", localSid);
+  const directMs = performance.now() - t1;
   expect(direct.stdout).toContain("terminate sent (by this replica)");
   await local.ended(15_000);
+  console.log(`terminate: ctl through the other replica answered in ${relayedMs.toFixed(0)} ms (client gone after ${endedMs.toFixed(0)} ms); through the feed's own replica ${directMs.toFixed(0)} ms`);
 
   // A node whose agent is gone (killed: it never reported the end) is on no replica: refused, said so.
   const gone = await c.addAgent("", "", {}, b.addr);
@@ -153,7 +159,9 @@ test("terminate through B reaches a live ssh -tt session on the agent that follo
   const doomedSid = await activeSid(sid, localSid);
   await gone.stop("SIGKILL");
   await doomed.ended(15_000);
+  const t2 = performance.now();
   const refused = await b.ctl("sessions", "terminate", doomedSid);
+  console.log(`terminate: a node on no replica refused after ${(performance.now() - t2).toFixed(0)} ms`);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain(`node ${gone.serverId()} is not connected to any auth replica`);
   const audited = JSON.parse((await b.ctl("events", "ls", "--type", "session.terminate", "--format", "json")).stdout) as { sid: string }[];

@@ -4,11 +4,12 @@
 // still play; incompressible output is stored, not squeezed.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
-import { batchText } from "../../src/agent/recording/batch-text.ts";
-import { LINE, PRINT, RESIZE, STDIN, type BatchEvent } from "../../src/agent/recording/encoder-protocol.ts";
+import { SessionRecording } from "../../src/agent/recording/session-recording.ts";
 import { repeatShare } from "../../src/recording/format/compressibility.ts";
 import { walkEvents } from "../../src/recording/format/event-stream.ts";
+import { splitMembers, storedMember } from "../../src/recording/format/gzip-members.ts";
 import { checkPart, gunzipPart, gzipMember, salvageLines } from "../../src/recording/format/part-codec.ts";
 import { eventBytes, eventLine, FORMAT_VERSION, parseEventLine, type RecordingEvent } from "../../src/recording/format/recording-event.ts";
 import { readRecording } from "../../src/recording/format/recording-reader.ts";
@@ -16,18 +17,29 @@ import { readRecording } from "../../src/recording/format/recording-reader.ts";
 const FIXTURES = join(import.meta.dir, "..", "recording", "fixtures");
 const output = (events: RecordingEvent[]) => Buffer.concat(events.filter((e) => e.event === "print").map((e) => eventBytes(e)));
 
-/** A batch as the agent's main thread builds it: chunks copied into one buffer, an event per chunk. */
-function batch(chunks: [typeof PRINT | typeof STDIN, Uint8Array][]): { buf: Uint8Array; events: BatchEvent[] } {
-  const buf = Buffer.concat(chunks.map(([, c]) => c));
-  const events: BatchEvent[] = [[LINE, '{"event":"session.start","ms":0,"version":2}\n']];
-  let o = 0;
+/** What the agent's main thread hands the encoder for these chunks (batches of `batchBytes`), and the batch count. */
+function recorded(chunks: ["print" | "stdin", Uint8Array][], batchBytes = 64 * 1024): { raw: Buffer; batches: number; reused: number } {
+  const out: Buffer[] = [];
+  let reused = 0;
+  const seen = new Set<ArrayBuffer>();
+  let rec: SessionRecording;
+  rec = new SessionRecording("s", "node", {
+    post: (m) => {
+      out.push(Buffer.from(Buffer.from(m.buf, 0, m.len))); // a copy: the buffer goes back for reuse
+      if (seen.has(m.buf)) reused++;
+      seen.add(m.buf);
+      queueMicrotask(() => rec.encoded(m.len, m.buf));
+    },
+    end: (_sid, endLine) => void out.push(Buffer.from(endLine)),
+  }, batchBytes, true);
+  rec.line('{"event":"session.start","ms":0,"version":2}\n');
   chunks.forEach(([k, c], i) => {
-    events.push([k, i * 10, o, c.length]);
-    if (i === 1) events.push([RESIZE, i * 10, 120, 40]);
-    o += c.length;
+    if (k === "print") rec.output(c);
+    else rec.input(c);
+    if (i === 1) rec.resize(120, 40);
   });
-  events.push([LINE, eventLine({ event: "session.end", ms: 999, time: "t" })]);
-  return { buf, events };
+  rec.end({ code: 0 });
+  return { raw: Buffer.concat(out), batches: out.length - 1, reused };
 }
 
 const random = (n: number) => {
@@ -37,32 +49,37 @@ const random = (n: number) => {
 };
 
 describe("format version 2", () => {
-  const chunks: [typeof PRINT | typeof STDIN, Uint8Array][] = [
-    [PRINT, Buffer.from("prompt$ ")],
-    [STDIN, Buffer.from("l")],
-    [PRINT, Uint8Array.from([0x00, 0x0a, 0x0a, 0xff, 0x7b, 0x22, 0x5c])], // NUL, newlines, invalid UTF-8, {"\
-    [PRINT, Buffer.from("é").subarray(0, 1)],
-    [PRINT, random(100_000)],
-    [PRINT, Buffer.from(`{"event":"print","ms":1,"n":3}\n`.repeat(2000))], // output that looks like a frame head
-    [PRINT, new Uint8Array(0)],
+  const chunks: ["print" | "stdin", Uint8Array][] = [
+    ["print", Buffer.from("prompt$ ")],
+    ["stdin", Buffer.from("l")],
+    ["print", Uint8Array.from([0x00, 0x0a, 0x0a, 0xff, 0x7b, 0x22, 0x5c])], // NUL, newlines, invalid UTF-8, {"\
+    ["print", Buffer.from("é").subarray(0, 1)],
+    ["print", random(100_000)], // larger than a batch: a batch of its own
+    ["print", Buffer.from(`{"event":"print","ms":1,"n":3}\n`.repeat(2000))], // output that looks like a frame head
+    ["print", new Uint8Array(0)],
   ];
-  const { buf, events } = batch(chunks);
-  const raw = batchText(buf, events).bytes;
+  const { raw } = recorded(chunks);
+  const events = walkAll(raw);
 
-  test("every chunk comes back byte for byte, in order, with its ms; text stays readable, binary is a frame", () => {
-    const got: RecordingEvent[] = [];
-    const w = walkEvents(raw, { attach: true, visit: (e) => void got.push(e) });
+  test("every chunk comes back byte for byte, in order; all output is frames, never base64", () => {
+    const w = walkEvents(raw);
     expect(w.error).toBeUndefined();
     expect(w.end).toBe(raw.length);
-    const bytesEvents = got.filter((e) => e.event === "print" || e.event === "stdin");
-    expect(bytesEvents.map((e) => Buffer.from(eventBytes(e)))).toEqual(chunks.map(([, c]) => Buffer.from(c)));
-    expect(bytesEvents.map((e) => e.event)).toEqual(chunks.map(([k]) => (k === PRINT ? "print" : "stdin")));
-    expect(bytesEvents.map((e) => e.ms)).toEqual(chunks.map((_, i) => i * 10));
-    expect(bytesEvents[0]).toMatchObject({ data: "prompt$ " });
-    expect(bytesEvents[2]).toMatchObject({ n: 7 });
-    expect(bytesEvents[4]!.b64).toBeUndefined();
-    expect(got.find((e) => e.event === "resize")).toMatchObject({ cols: 120, rows: 40 });
-    expect(raw.length).toBeLessThan(buf.length + 1000); // no base64: a head line per chunk, nothing more
+    const bytesEvents = events.filter((e) => e.event === "print" || e.event === "stdin");
+    const nonEmpty = chunks.filter(([, c]) => c.length > 0);
+    expect(bytesEvents.map((e) => Buffer.from(eventBytes(e)))).toEqual(nonEmpty.map(([, c]) => Buffer.from(c)));
+    expect(bytesEvents.map((e) => e.event)).toEqual(nonEmpty.map(([k]) => k));
+    expect(bytesEvents.every((e) => e.raw !== undefined && e.n === e.raw.length && e.b64 === undefined && e.data === undefined)).toBe(true);
+    expect(events.find((e) => e.event === "resize")).toMatchObject({ cols: 120, rows: 40 });
+    expect(events.at(-1)).toMatchObject({ event: "session.end", exit_code: 0 });
+    expect(raw.length).toBeLessThan(nonEmpty.reduce((n, [, c]) => n + c.length, 0) + 1000); // a head line per chunk, nothing more
+  });
+
+  test("batch buffers go back to the session and are reused", () => {
+    const many = Array.from({ length: 200 }, (_, i): ["print", Uint8Array] => ["print", Buffer.alloc(4000, 65 + (i % 26))]);
+    const r = recorded(many, 16 * 1024);
+    expect(r.batches).toBeGreaterThan(40);
+    expect(output(walkAll(r.raw))).toEqual(Buffer.concat(many.map(([, c]) => c)));
   });
 
   test("the part check, the reader and salvage take frames; play --format json lines are plain JSON", () => {
@@ -70,10 +87,10 @@ describe("format version 2", () => {
     // Members are cut at event boundaries by the encoder; one cut mid-event is caught.
     expect(checkPart(part)).toMatchObject({ ok: false, reason: expect.stringMatching(/cut short|no newline/) });
     const whole = gzipMember(raw);
-    expect(checkPart(whole)).toMatchObject({ ok: true, events: events.length, lastMs: 999 });
+    expect(checkPart(whole)).toMatchObject({ ok: true, events: events.length, lastMs: events.at(-1)!.ms });
     const rec = readRecording(whole);
     expect(rec.truncated).toBeUndefined();
-    expect(output(rec.events)).toEqual(Buffer.from(output(walkAll(raw))));
+    expect(output(rec.events)).toEqual(output(events));
     const json = rec.events.map(eventLine);
     const back = json.map((l) => parseEventLine(l.slice(0, -1)));
     expect(json.every((l) => l.endsWith("\n") && !l.slice(0, -1).includes("\n"))).toBe(true);
@@ -85,7 +102,7 @@ describe("format version 2", () => {
   });
 
   test("a frame cut short is where the reader says the recording ends", () => {
-    const i = Buffer.from(raw).indexOf('"n":100000');
+    const i = raw.indexOf('"n":100000');
     const rec = readRecording(gzipMember(raw.subarray(0, i + 5000)));
     expect(rec.truncated).toMatch(/ends early .* the last line is cut short/);
     expect(rec.events.at(-1)?.event).toBe("print");
@@ -115,6 +132,23 @@ describe("version 1 recordings still play", () => {
   });
 });
 
+describe("stored members", () => {
+  for (const n of [0, 1, 65535, 65536, 200_000]) {
+    test(`${n} bytes: any gzip reader inflates them, and the member says its size`, () => {
+      const raw = random(n);
+      const m = storedMember(raw);
+      expect(splitMembers(m)?.map((x) => x.length)).toEqual([m.length]);
+      expect(Buffer.from(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>))).toEqual(Buffer.from(raw));
+      expect(gunzipSync(m)).toEqual(Buffer.from(raw));
+      const bad = Uint8Array.from(m);
+      if (n > 0) {
+        bad[m.length - 9] = bad[m.length - 9]! ^ 1; // the last byte of output: the CRC catches it
+        expect(() => gunzipSync(bad)).toThrow();
+      }
+    });
+  }
+});
+
 describe("incompressible output is stored, not squeezed", () => {
   const text = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `-rw-r--r-- 1 root root ${i * 37} Nov 21 file_${i}.txt\r\n`).join(""));
   const rnd = random(1 << 20);
@@ -134,4 +168,20 @@ describe("incompressible output is stored, not squeezed", () => {
       expect(Buffer.from(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>))).toEqual(Buffer.from(bytes));
     });
   }
+});
+
+test("node-sync: output waits while the auth service is far behind, and goes on once it catches up", async () => {
+  const rec = new SessionRecording("s", "sync", { post: () => {}, end: () => {} }, 64 * 1024, false);
+  expect(rec.output(Buffer.from("a"))).toBeUndefined();
+  rec.upstream(100 * 1024 * 1024);
+  const wait = rec.output(Buffer.from("b"));
+  expect(wait).toBeInstanceOf(Promise);
+  let resumed = false;
+  void wait!.then(() => (resumed = true));
+  rec.upstream(40 * 1024 * 1024); // still above the low-water mark
+  await Bun.sleep(0);
+  expect(resumed).toBe(false);
+  rec.upstream(0);
+  await wait;
+  expect(rec.output(Buffer.from("c"))).toBeUndefined();
 });

@@ -70,6 +70,13 @@ export class AgentRecorder {
     return (this.#worker = w);
   }
 
+  /** node-sync parts the auth service has not acknowledged yet, over every live session. */
+  syncPartsWaiting(): number {
+    let n = 0;
+    for (const { sync } of this.#live.values()) n += sync && !sync.finished ? sync.unacknowledged : 0;
+    return n;
+  }
+
   start(): void {
     this.uploader.start();
     // node-sync recordings held in memory by a previous run are gone: let the auth
@@ -103,7 +110,7 @@ export class AgentRecorder {
       end: (sid, endLine) => this.#encoder().postMessage({ op: "end", sid, endLine } satisfies ToWorker),
     }, mode === "node" ? NODE_BATCH_BYTES : SYNC_BATCH_BYTES, this.deps.settings.recordStdin);
     const entry: { rec: SessionRecording; onFail: (m: string) => void; sync?: SyncStream } = { rec, onFail };
-    if (mode === "sync") entry.sync = new SyncStream(info.sid, meta, this.#client, this.deps.settings.syncTimeout, onFail, this.deps.log);
+    if (mode === "sync") entry.sync = new SyncStream(info.sid, meta, this.#client, this.deps.settings.syncTimeout, onFail, this.deps.log, (bytes) => rec.upstream(bytes));
     this.#live.set(info.sid, entry);
     const spoolMeta: SpoolMeta = { sid: info.sid, server_id: this.deps.serverId, ...meta, state: "recording" };
     this.#encoder().postMessage({
@@ -138,7 +145,7 @@ export class AgentRecorder {
     const entry = this.#live.get(m.sid);
     switch (m.op) {
       case "done":
-        entry?.rec.encoded(m.bytes);
+        entry?.rec.encoded(m.bytes, m.buf);
         return;
       case "part":
         entry?.sync?.push(m.n, new Uint8Array(m.bytes), m.final);

@@ -1,21 +1,16 @@
 // Messages between the agent's main thread and the recording encoder worker. The main
-// thread only batches output bytes (one copy); encoding, compression and spool writes
-// happen in the worker so they do not slow the SSH data path.
-
-/** [kind, ms, a, b]: print/stdin → a = offset, b = length in the batch buffer; resize → cols, rows. */
-export type BatchEvent = [kind: 0 | 1 | 2, ms: number, a: number, b: number] | [kind: 3, line: string];
-export const PRINT = 0;
-export const STDIN = 1;
-export const RESIZE = 2;
-export const LINE = 3;
+// thread writes events into a batch buffer (one copy of the bytes); compression and
+// spool writes happen in the worker so they do not slow the SSH data path, and the
+// worker hands each batch buffer back to be reused.
 
 export type ToWorker =
   | { op: "open"; sid: string; mode: "node" | "sync"; dir?: string; meta?: unknown; partLimit: number; startLine: string }
-  | { op: "batch"; sid: string; buf: ArrayBuffer; events: BatchEvent[]; bytes: number }
+  /** `len` bytes of whole events at the start of `buf`; `lastMs` is the last event's time. */
+  | { op: "batch"; sid: string; buf: ArrayBuffer; len: number; lastMs: number }
   | { op: "end"; sid: string; endLine: string };
 
 export type FromWorker =
-  | { op: "done"; sid: string; bytes: number }
+  | { op: "done"; sid: string; bytes: number; buf?: ArrayBuffer }
   | { op: "part"; sid: string; n: number; bytes: ArrayBuffer; lastMs: number; final: boolean }
   | { op: "sealed"; sid: string; n: number }
   | { op: "closed"; sid: string; parts: number }

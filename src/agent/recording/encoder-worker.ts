@@ -1,11 +1,10 @@
-// The recording encoder worker: turns batches of session output into NDJSON lines and
-// gzip members. node mode appends members to the spool's open part (fsync at least
+// The recording encoder worker: turns batches of session events (written by the main
+// thread, see session-recording.ts) into gzip members. node mode appends members to the spool's open part (fsync at least
 // every second, and at every part boundary); sync mode hands each part back to the
 // main thread to send to the auth service.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { batchText } from "./batch-text.ts";
-import type { BatchEvent, FromWorker, ToWorker } from "./encoder-protocol.ts";
+import type { FromWorker, ToWorker } from "./encoder-protocol.ts";
 import { gzipMember } from "../../recording/format/part-codec.ts";
 import { fsyncDir, partName, writeMeta, writeSealedPart, type SpoolMeta } from "./spool.ts";
 
@@ -45,11 +44,11 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const m = ev.data;
   try {
     if (m.op === "open") open(m);
-    else if (m.op === "batch") batch(m.sid, new Uint8Array(m.buf), m.events, m.bytes);
+    else if (m.op === "batch") batch(m.sid, m.buf, m.len, m.lastMs);
     else if (m.op === "end") end(m.sid, m.endLine);
   } catch (e) {
     fail(m.sid, e as Error);
-    if (m.op === "batch") post({ op: "done", sid: m.sid, bytes: m.bytes });
+    if (m.op === "batch") post({ op: "done", sid: m.sid, bytes: m.len });
   }
 };
 
@@ -82,13 +81,13 @@ function open(m: Extract<ToWorker, { op: "open" }>): void {
   append(m.sid, s, m.startLine);
 }
 
-function batch(sid: string, buf: Uint8Array, events: BatchEvent[], bytes: number): void {
+function batch(sid: string, buf: ArrayBuffer, len: number, lastMs: number): void {
   const s = sessions.get(sid);
-  if (!s) return post({ op: "done", sid, bytes }); // dropped after a failure: release the sender
-  const { bytes: text, lastMs } = batchText(buf, events);
+  if (!s) return post({ op: "done", sid, bytes: len }); // dropped after a failure: release the sender
   if (lastMs > s.lastMs) s.lastMs = lastMs;
-  append(sid, s, text);
-  post({ op: "done", sid, bytes });
+  append(sid, s, new Uint8Array(buf, 0, len));
+  // Everything taken from the batch has been copied (compressed, or kept for the seal): it goes back.
+  post({ op: "done", sid, bytes: len, buf }, [buf]);
 }
 
 function end(sid: string, endLine: string): void {

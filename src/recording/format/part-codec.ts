@@ -3,7 +3,7 @@
 // Checking takes bytes and says what is wrong; salvaging keeps the whole lines of a
 // part cut short by a crash.
 import { constants, gunzipSync } from "node:zlib";
-import { sizeMember, splitMembers } from "./gzip-members.ts";
+import { sizeMember, splitMembers, storedMember } from "./gzip-members.ts";
 import { repeatShare } from "./compressibility.ts";
 import { walkEvents } from "./event-stream.ts";
 import { parseEventLine, type RecordingEvent } from "./recording-event.ts";
@@ -25,6 +25,7 @@ export function gzipMember(text: string | Uint8Array, level?: 0 | 1 | 6 | 9): Ui
   const raw = (typeof text === "string" ? Buffer.from(text) : text) as Uint8Array<ArrayBuffer>;
   if (level === undefined && raw.length <= FAST_ABOVE) level = 6;
   if (level === undefined) level = repeatShare(raw) < INCOMPRESSIBLE ? 0 : 1;
+  if (level === 0) return storedMember(raw);
   return sizeMember(Bun.gzipSync(raw, { level }));
 }
 
@@ -48,7 +49,7 @@ export function checkPart(bytes: Uint8Array): PartCheck {
   for (const m of members) {
     let raw: Buffer;
     try {
-      raw = members.length > 1 || m !== bytes ? Buffer.from(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>)) : gunzipSync(m);
+      raw = members.length > 1 || m !== bytes ? asBuffer(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>)) : gunzipSync(m);
     } catch (e) {
       return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
     }
@@ -64,6 +65,11 @@ export function checkPart(bytes: Uint8Array): PartCheck {
   }
   if (r.rawBytes === 0) return { ok: false, reason: "empty part" };
   return { ok: true, ...r };
+}
+
+/** A Buffer view of the same memory (Buffer.from(Uint8Array) would copy it). */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 function latin1Line(raw: Uint8Array, start: number, end: number): RecordingEvent {

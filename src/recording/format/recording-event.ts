@@ -73,7 +73,7 @@ export function bytesLine(event: "print" | "stdin", ms: number, bytes: Uint8Arra
 /** The `data` line of a chunk that reads as text (small, valid UTF-8, no odd control bytes); undefined otherwise. */
 export function textLine(event: "print" | "stdin", ms: number, bytes: Uint8Array): string | undefined {
   if (bytes.length > TEXT_CHECK_MAX) return undefined;
-  const text = _asText(bytes);
+  const text = bytesAsText(bytes);
   return text === undefined ? undefined : `{"event":"${event}","ms":${ms},"data":${JSON.stringify(text)}}\n`;
 }
 
@@ -147,7 +147,8 @@ export function parseEventLine(line: string): RecordingEvent {
   return o as unknown as RecordingEvent;
 }
 
-function _asText(bytes: Uint8Array): string | undefined {
+/** The bytes as a string when they are valid UTF-8 without odd control bytes (what `data` may hold); undefined otherwise. */
+export function bytesAsText(bytes: Uint8Array): string | undefined {
   let text: string;
   try {
     text = utf8.decode(bytes);
