@@ -1,7 +1,8 @@
 // -L to a Unix socket for a login that is not root: the agent connects through a relay
 // running as that user, so the kernel applies the user's uid and groups: their own 0600
 // socket works, root's 0600 socket is refused with the reason, a 0660 socket works only
-// through a group they are in; the relay process runs as them; port events as for root.
+// through a group they are in; the relay process runs as them; port events as for root;
+// at most 64 relays per connection.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -143,9 +144,35 @@ test("a 0660 socket works through a supplementary group the login is in, not thr
   });
   expect(echoed).toBe("ping");
   expect(status).toContain(`\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\n`);
+  expect(status).toContain("\nCapEff:\t0000000000000000\n");
   expect(status).toMatch(new RegExp(`\\nGroups:\\t([0-9 ]* )?${inGroup}( |\\n)`));
   expect(accepted.group).toBe(1);
 }, 30_000);
+
+test("at most 64 relays at once per SSH connection: the 65th is refused with the reason", async () => {
+  // Every earlier forward has closed (its stop event is written after its relay is released).
+  await waitFor(async () => {
+    const ev = await events();
+    return ev.filter((e) => e.code === "T3003I").length === ev.filter((e) => e.code === "T3003S").length;
+  }, 10_000, "the earlier forwards to close", 100);
+  const conns = await Promise.all(Array.from({ length: 65 }, () => {
+    const st = { got: "", closed: false, socket: undefined as import("bun").Socket | undefined };
+    return Bun.connect({
+      hostname: "127.0.0.1", port: ports.user!, socket: {
+        open: (s) => void ((st.socket = s), s.write("hi")),
+        data: (_s, d) => void (st.got += d.toString()),
+        close: () => void (st.closed = true),
+      },
+    }).then(() => st);
+  }));
+  try {
+    await waitFor(() => conns.every((st) => st.got === "hi" || st.closed), 60_000, "every connection to be served or refused", 100);
+    expect(conns.filter((st) => st.got === "hi").length).toBe(64);
+    await waitFor(() => tunnel.output().includes("too many Unix-socket forwards on this connection (max=64)"), 10_000, "the client's open failure");
+  } finally {
+    for (const st of conns) st.socket?.end();
+  }
+}, 90_000);
 
 test("no relay outlives its forward", async () => {
   await waitFor(async () => (await run(["pgrep", "-f", `internal unix-connect ${dir}`])).code === 1, 10_000, "the relays to exit");

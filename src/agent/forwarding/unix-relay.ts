@@ -37,10 +37,14 @@ export class UnixRelays {
     const [cmd, ...args] = asUserArgv(this.user, relayCommand(path));
     // detached: its own session, so no controlling terminal; stderr is not read.
     const child = spawn(cmd!, args, { cwd: "/", env: RELAY_ENV, detached: true, stdio: ["pipe", "pipe", "ignore"] });
+    // A relay counts until its stream closes (which kills it) or it fails to connect.
     child.once("exit", release);
-    child.once("error", release);
-    return relayStatus(child, path).catch((e: ConnectFailure) => {
+    return relayStatus(child, path).then((stream) => {
+      stream.once("close", release);
+      return stream;
+    }, (e: ConnectFailure) => {
       child.kill("SIGKILL");
+      release();
       throw e;
     });
   }
