@@ -55,9 +55,8 @@ export async function negotiated(t: SshTarget, timeoutMs: number): Promise<Negot
 // the clock starts; wc counts the rest. Output: t0 ns, count, t1 ns, ssh's exit status.
 const COUNTER = `"$@" | { dd bs=1 count=1 status=none of=/dev/null; date +%s%N; wc -c; date +%s%N; }; echo "\${PIPESTATUS[0]}"`;
 
-/** Streams `bytes` zero bytes through exec stdout; time runs from the first byte to EOF. */
-export async function streamThroughput(t: SshTarget, bytes: number, timeoutMs: number): Promise<StreamResult> {
-  const remote = `head -c ${bytes} /dev/zero`;
+/** Streams `bytes` zero bytes (or what `remote` prints, which must be `bytes` long) through exec stdout; time runs from the first byte to EOF. */
+export async function streamThroughput(t: SshTarget, bytes: number, timeoutMs: number, remote = `head -c ${bytes} /dev/zero`): Promise<StreamResult> {
   const r = await runCaptured(["bash", "-c", COUNTER, "bench", ...sshCommand(t, remote)], timeoutMs);
   const [t0 = "0", count = "0", t1 = "0", sshExit = ""] = r.stdout.trim().split(/\s+/);
   if (r.timedOut) throw new Error(`${t.name}: ${bytes} bytes not streamed within ${timeoutMs} ms`);

@@ -1,7 +1,6 @@
 // `bun run bench store`: the console's session list against a large inventory, on
 // SQLite and PostgreSQL: 100,000 sessions over 50 nodes and 200 users (2% still active),
 // then each kind of page the Sessions view asks for, 20 times. Writes bench/results/store.json.
-import { SQL } from "bun";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,13 +8,13 @@ import { PostgresStore } from "../src/auth/postgres-store.ts";
 import type { SessionQuery } from "../src/auth/session-inventory.ts";
 import { SqliteStore } from "../src/auth/sqlite-store.ts";
 import type { Store } from "../src/auth/store.ts";
+import { withBenchDatabase } from "./bench-database.ts";
 import { forEachBounded } from "./bounded-pool.ts";
 import { machineInfo } from "./machine-info.ts";
 import { summarize, type Summary } from "./stats.ts";
 import { formatTable } from "./text-table.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const PG_ADMIN = process.env.HOSTWARD_BENCH_PG ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const SESSIONS = 100_000;
 const NODES = 50;
 const USERS = 200;
@@ -34,32 +33,28 @@ const PAGES: Page[] = [
 
 export async function run(): Promise<object> {
   const dir = mkdtempSync(join(tmpdir(), "hostward-bench-store-"));
-  const dbName = `hostward_bench_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-  const admin = new SQL(PG_ADMIN, { max: 1 });
-  await admin.unsafe(`CREATE DATABASE ${dbName}`).simple();
-  const url = PG_ADMIN.replace(/\/[^/?]*(\?|$)/, `/${dbName}$1`);
   try {
-    const sqlite = SqliteStore.open(join(dir, "auth.db"));
-    const sqliteFigures = await measure(sqlite);
-    await sqlite.close();
-    const pg = await PostgresStore.open(url);
-    const pgFigures = await measure(pg);
-    await pg.close();
-    const result = {
-      machine: await machineInfo(ROOT),
-      load: "this machine's other work runs beside the benchmark (shared 2-core machine)",
-      sessions: SESSIONS, pageSize: PAGE, queriesEach: QUERIES,
-      sqlite: sqliteFigures, postgres: pgFigures,
-    };
-    const ms = (s: Summary) => `${s.mean.toFixed(2)} / ${s.p99.toFixed(2)}`;
-    console.log(formatTable(["session page (50 rows) of 100,000, ms mean / p99", "SQLite", "PostgreSQL"],
-      PAGES.map((p) => [p.name, ms(sqliteFigures.pages[p.name]!), ms(pgFigures.pages[p.name]!)])));
-    writeFileSync(join(ROOT, "bench/results/store.json"), JSON.stringify(result, null, 2) + "\n");
-    return result;
+    return await withBenchDatabase(async (url) => {
+      const sqlite = SqliteStore.open(join(dir, "auth.db"));
+      const sqliteFigures = await measure(sqlite);
+      await sqlite.close();
+      const pg = await PostgresStore.open(url);
+      const pgFigures = await measure(pg);
+      await pg.close();
+      const result = {
+        machine: await machineInfo(ROOT),
+        load: "this machine's other work runs beside the benchmark (shared 2-core machine)",
+        sessions: SESSIONS, pageSize: PAGE, queriesEach: QUERIES,
+        sqlite: sqliteFigures, postgres: pgFigures,
+      };
+      const ms = (s: Summary) => `${s.mean.toFixed(2)} / ${s.p99.toFixed(2)}`;
+      console.log(formatTable(["session page (50 rows) of 100,000, ms mean / p99", "SQLite", "PostgreSQL"],
+        PAGES.map((p) => [p.name, ms(sqliteFigures.pages[p.name]!), ms(pgFigures.pages[p.name]!)])));
+      writeFileSync(join(ROOT, "bench/results/store.json"), JSON.stringify(result, null, 2) + "\n");
+      return result;
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).simple();
-    await admin.close();
   }
 }
 

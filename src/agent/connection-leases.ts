@@ -10,6 +10,12 @@ const TICK_MS = 250;
 const RETRY_MS = 1_000;
 const ACQUIRE_TIMEOUT_MS = 5_000;
 const STARTED_RETRY_MAX_MS = 10_000;
+/**
+ * How long a refused connection waits for a lease on its way out elsewhere: the user's
+ * previous connection may have closed on another node (or replica) a moment ago, and a
+ * loop of short `ssh` jobs must not be refused for it. Only a user at the limit waits.
+ */
+const FULL_GRACE_MS = [150, 300, 600, 1_000];
 
 export type AcquireOutcome =
   | { ok: true }
@@ -66,9 +72,15 @@ export class ConnectionLeases {
     const first = await this.#tryAcquire(user, connId, max, lost);
     // A connection of this user that just closed may still be releasing its lease:
     // short sequential jobs must not be refused by a lease that is on its way out.
-    if (first.ok || !first.full || this.#releasing.size === 0) return first;
+    if (first.ok || !first.full) return first;
     await Promise.all([...this.#releasing]);
-    return this.#tryAcquire(user, connId, max, lost);
+    let outcome = await this.#tryAcquire(user, connId, max, lost);
+    for (const ms of FULL_GRACE_MS) {
+      if (outcome.ok || !outcome.full || this.#stopped) break;
+      await Bun.sleep(ms);
+      outcome = await this.#tryAcquire(user, connId, max, lost);
+    }
+    return outcome;
   }
 
   /** Drops the connection's lease now; if the auth service cannot be told, it is retried (and expires anyway). */

@@ -26,7 +26,17 @@ const FEED_CHANNEL = "hostward_feed";
 export interface PostgresOptions {
   /** Connections in this replica's pool. */
   poolSize?: number;
+  /** How long PostgreSQL lets one of our transactions sit idle before ending it (ms). */
+  idleInTransactionMs?: number;
 }
+
+/**
+ * Our transactions are milliseconds of work between statements. One idle far longer
+ * belongs to a replica that froze or whose machine vanished mid-transaction: PostgreSQL
+ * ends it, so its locks (the feed head, a semaphore key, the admins lock) do not stall
+ * every other replica until TCP notices the peer is gone (hours, with default keepalives).
+ */
+const IDLE_IN_TRANSACTION_MS = 10_000;
 
 export class PostgresStore implements Store {
   readonly semaphores: PostgresSemaphoreStore;
@@ -38,7 +48,10 @@ export class PostgresStore implements Store {
 
   /** Connects, applies missing migrations (under an advisory lock) and returns the store. */
   static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
-    const sql = new SQL(url, { max: opts.poolSize ?? 10, idleTimeout: 60, connectionTimeout: 10 });
+    const sql = new SQL(url, {
+      max: opts.poolSize ?? 10, idleTimeout: 60, connectionTimeout: 10,
+      connection: { idle_in_transaction_session_timeout: opts.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS },
+    });
     try {
       await migrate(sql);
     } catch (e) {

@@ -169,3 +169,19 @@ describe("incompressible output is stored, not squeezed", () => {
     });
   }
 });
+
+test("node-sync: output waits while the auth service is far behind, and goes on once it catches up", async () => {
+  const rec = new SessionRecording("s", "sync", { post: () => {}, end: () => {} }, 64 * 1024, false);
+  expect(rec.output(Buffer.from("a"))).toBeUndefined();
+  rec.upstream(100 * 1024 * 1024);
+  const wait = rec.output(Buffer.from("b"));
+  expect(wait).toBeInstanceOf(Promise);
+  let resumed = false;
+  void wait!.then(() => (resumed = true));
+  rec.upstream(40 * 1024 * 1024); // still above the low-water mark
+  await Bun.sleep(0);
+  expect(resumed).toBe(false);
+  rec.upstream(0);
+  await wait;
+  expect(rec.output(Buffer.from("c"))).toBeUndefined();
+});

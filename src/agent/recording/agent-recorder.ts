@@ -110,7 +110,7 @@ export class AgentRecorder {
       end: (sid, endLine) => this.#encoder().postMessage({ op: "end", sid, endLine } satisfies ToWorker),
     }, mode === "node" ? NODE_BATCH_BYTES : SYNC_BATCH_BYTES, this.deps.settings.recordStdin);
     const entry: { rec: SessionRecording; onFail: (m: string) => void; sync?: SyncStream } = { rec, onFail };
-    if (mode === "sync") entry.sync = new SyncStream(info.sid, meta, this.#client, this.deps.settings.syncTimeout, onFail, this.deps.log);
+    if (mode === "sync") entry.sync = new SyncStream(info.sid, meta, this.#client, this.deps.settings.syncTimeout, onFail, this.deps.log, (bytes) => rec.upstream(bytes));
     this.#live.set(info.sid, entry);
     const spoolMeta: SpoolMeta = { sid: info.sid, server_id: this.deps.serverId, ...meta, state: "recording" };
     this.#encoder().postMessage({

@@ -9,6 +9,13 @@ const FLUSH_MS = 500;
 /** Backlog (posted to the worker, not yet encoded) above which pipe output waits. */
 const HIGH_WATER = 32 * 1024 * 1024;
 const LOW_WATER = 8 * 1024 * 1024;
+/**
+ * node-sync: bytes waiting for the auth service above which pipe output waits too.
+ * Output that does not compress reaches the auth service as fast as the encoder stores
+ * it; without this the queue would pass its 256 MiB limit and the session be closed.
+ */
+const UPSTREAM_HIGH = 64 * 1024 * 1024;
+const UPSTREAM_LOW = 16 * 1024 * 1024;
 /** Room for a frame head: {"event":"stdin","ms":<15 digits>,"n":<15 digits>}\n */
 const HEAD_MAX = 64;
 
@@ -26,6 +33,7 @@ export class SessionRecording {
   #lastMs = 0;
   #timer?: Timer;
   #backlog = 0;
+  #upstream = 0;
   #waiters: (() => void)[] = [];
   #ended = false;
 
@@ -39,7 +47,7 @@ export class SessionRecording {
   /** Records output; returns a promise when the encoder is far behind (pipes wait on it). */
   output(bytes: Uint8Array): Promise<void> | undefined {
     this.#bytes("print", bytes);
-    return this.#backlog > HIGH_WATER ? new Promise((r) => this.#waiters.push(r)) : undefined;
+    return this.#backlog > HIGH_WATER || this.#upstream > UPSTREAM_HIGH ? new Promise((r) => this.#waiters.push(r)) : undefined;
   }
 
   input(bytes: Uint8Array): void {
@@ -72,7 +80,17 @@ export class SessionRecording {
   encoded(bytes: number, buf?: ArrayBuffer): void {
     this.#backlog -= bytes;
     if (buf && buf.byteLength === this.batchBytes && !this.#ended) this.#spare = buf;
-    if (this.#backlog < LOW_WATER) for (const w of this.#waiters.splice(0)) w();
+    this.#wake();
+  }
+
+  /** node-sync: the bytes of this session's parts not yet acknowledged by the auth service. */
+  upstream(bytes: number): void {
+    this.#upstream = bytes;
+    this.#wake();
+  }
+
+  #wake(): void {
+    if (this.#backlog < LOW_WATER && this.#upstream < UPSTREAM_LOW) for (const w of this.#waiters.splice(0)) w();
   }
 
   flush(): void {

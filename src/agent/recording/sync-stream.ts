@@ -27,7 +27,9 @@ export class SyncStream {
   #completeParts?: number;
 
   constructor(readonly sid: string, private readonly meta: RecordingMetaBody, private readonly client: RecordingClient,
-    private readonly timeout: Duration, private readonly onFail: (message: string) => void, private readonly log: Logger) {
+    private readonly timeout: Duration, private readonly onFail: (message: string) => void, private readonly log: Logger,
+    /** Told the bytes waiting for the auth service whenever they change, so the session can be slowed to its pace. */
+    private readonly onQueued: (bytes: number) => void = () => {}) {
     this.#watchdog = setInterval(() => this.#check(), Math.min(250, timeout / 4));
   }
 
@@ -42,6 +44,7 @@ export class SyncStream {
   push(n: number, bytes: Uint8Array, final: boolean): void {
     this.#queue.push({ n, bytes, at: performance.now(), final });
     this.#queued += bytes.length;
+    this.onQueued(this.#queued);
     if (this.#queued > MAX_QUEUED_BYTES) this.#fail(`more than ${MAX_QUEUED_BYTES >> 20} MiB of recording are waiting for the auth service`);
     void this.#pump();
   }
@@ -96,7 +99,9 @@ export class SyncStream {
     if (head) {
       let next: number;
       try {
-        next = (await this.client.putPart(this.sid, head.n, head.bytes)).next;
+        // A replica that stopped answering (frozen, its machine gone) is given a third
+        // of sync_timeout, so the part still reaches another in time.
+        next = (await this.client.putPart(this.sid, head.n, head.bytes, Math.max(1_000, this.timeout / 3))).next;
       } catch (e) {
         // The auth service holds more or less than we think (a retry whose answer was
         // lost, or a restart): continue from the part it expects.
@@ -116,6 +121,7 @@ export class SyncStream {
 
   #drop(next: number): void {
     while (this.#queue[0] && this.#queue[0].n < next) this.#queued -= this.#queue.shift()!.bytes.length;
+    this.onQueued(this.#queued);
   }
 
   #stop(): void {

@@ -49,7 +49,7 @@ export function checkPart(bytes: Uint8Array): PartCheck {
   for (const m of members) {
     let raw: Buffer;
     try {
-      raw = members.length > 1 || m !== bytes ? Buffer.from(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>)) : gunzipSync(m);
+      raw = members.length > 1 || m !== bytes ? asBuffer(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>)) : gunzipSync(m);
     } catch (e) {
       return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
     }
@@ -65,6 +65,11 @@ export function checkPart(bytes: Uint8Array): PartCheck {
   }
   if (r.rawBytes === 0) return { ok: false, reason: "empty part" };
   return { ok: true, ...r };
+}
+
+/** A Buffer view of the same memory (Buffer.from(Uint8Array) would copy it). */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
 function latin1Line(raw: Uint8Array, start: number, end: number): RecordingEvent {
