@@ -14,7 +14,11 @@ const STATUS_TIMEOUT_MS = 25_000;
 const MAX_STATUS_LINE = 64;
 const RELAY_ENV = { PATH: "/usr/bin:/bin", LANG: "C" };
 
-/** The argv that runs this hostward's hidden relay: the binary, or bun on the checkout. */
+/**
+ * The argv that runs this hostward's hidden relay: the binary, or bun on the checkout.
+ * setpriv keeps its capabilities until the exec, so the binary's directory need not be
+ * searchable by the user; the relay itself starts with none (the test checks CapEff).
+ */
 export function relayCommand(path: string): string[] {
   const self = Bun.main.endsWith(".ts") ? [process.execPath, Bun.main] : [process.execPath];
   return [...self, "internal", "unix-connect", path];
