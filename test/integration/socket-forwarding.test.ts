@@ -137,14 +137,23 @@ test("a 0660 socket works through a supplementary group the login is in, not thr
   expect(accepted.other).toBe(0);
   // While this forward is open, its relay is a process of the login user with the group.
   let status = "";
+  let stat: string[] = [];
+  let relayPid = "";
+  let environ: string[] = [];
   const echoed = await through(ports.group!, "ping", 4, async () => {
     const pid = (await run(["pgrep", "-f", `internal unix-connect ${sock("group")}`])).stdout.trim();
     expect(pid).toMatch(/^\d+$/);
     status = readFileSync(`/proc/${pid}/status`, "utf8");
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    relayPid = pid;
+    environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean).sort();
   });
   expect(echoed).toBe("ping");
   expect(status).toContain(`\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\n`);
   expect(status).toContain("\nCapEff:\t0000000000000000\n");
+  // Its own session (field 6 of stat is the session id), no controlling terminal (tty_nr 0), a minimal environment.
+  expect([stat[3], stat[4]]).toEqual([relayPid, "0"]);
+  expect(environ).toEqual(["LANG=C", "PATH=/usr/bin:/bin"]);
   expect(status).toMatch(new RegExp(`\\nGroups:\\t([0-9 ]* )?${inGroup}( |\\n)`));
   expect(accepted.group).toBe(1);
 }, 30_000);
