@@ -297,3 +297,34 @@ test("ctl events ls shows every event exactly once", async () => {
   expect(events.filter((e) => e.event === "lock.created" && e.message === LOCK_MESSAGE)).toHaveLength(1);
   expect(events.filter((e) => e.event === "sessctl.limit" && e.user === "bob")).toHaveLength(1);
 }, 90_000);
+
+test("a replica that freezes (SIGSTOP, never killed): its agent's node-sync session carries on through B within sync_timeout", async () => {
+  const frozen = await c.addReplica("c");
+  const onC = await c.addAgent(`auth_servers = ["${frozen.addr}", "${b.addr}"]\n[recording]\nsync_timeout = "6s"`, "", {}, frozen.addr);
+  const session = await login(onC, carol);
+  const stop = join(c.dir, "stop-frozen");
+  session.send(`while [ ! -e ${stop} ]; do head -c 3000 /dev/urandom | base64 -w 0; echo; sleep 0.05; done; echo FROZEN-$((1+1))-DONE`);
+  const mine = async () => (await ctlJson<(RecordingRow & { server_id: string })[]>(b, "recordings", "ls", "--user", "carol", "--node", onC.serverId()))[0];
+  await waitFor(async () => ((await mine())?.bytes ?? 0) > 0, 15_000, "node-sync parts stored through C", 100);
+  frozen.proc.proc.kill("SIGSTOP");
+  try {
+    const logFrom = onC.proc.output().length;
+    await waitFor(async () => (await gauge(onC, "hostward_agent_recording_sync_parts_waiting")) > 0, 10_000, "a node-sync part waiting on C");
+    const before = (await mine())!.bytes;
+    // The part C never answers goes to B well inside sync_timeout; later ones follow.
+    await waitFor(() => onC.proc.output().slice(logFrom).includes(`"recording part not delivered yet"`), 10_000, "the part on C to time out");
+    await waitFor(async () => (await mine())!.bytes > before, 15_000, "node-sync parts stored through B", 200);
+    expect(session.alive()).toBe(true);
+    writeFileSync(stop, "");
+    await session.waitForText(/FROZEN-2-DONE/, 30_000);
+    session.send("exit");
+    expect(await session.ended(15_000)).toBe(0);
+    expect(session.stderr()).not.toContain("closing this session");
+    let rec: RecordingRow | undefined;
+    await waitFor(async () => (rec = await mine())?.state === "complete", 30_000, "the recording to complete through B", 200);
+    const all = session.stdout();
+    expect(outputOf(await playEvents(c, rec!.session_id)).equals(all.subarray(NOTICE.length))).toBe(true);
+  } finally {
+    frozen.proc.proc.kill("SIGKILL");
+  }
+}, 120_000);

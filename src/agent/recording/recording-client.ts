@@ -39,7 +39,8 @@ export class RecordingClient {
     return this.api.request("POST", "/v1/recordings/orphans", {});
   }
 
-  async putPart(sid: string, n: number, bytes: Uint8Array): Promise<UploadState> {
+  /** `timeoutMs`: how long one replica may take before the part goes to the next. */
+  async putPart(sid: string, n: number, bytes: Uint8Array, timeoutMs = PART_TIMEOUT_MS): Promise<UploadState> {
     const path = `/v1/recordings/${sid}/parts/${n}`;
     const server = this.api.authServer;
     let res: Response;
@@ -47,7 +48,7 @@ export class RecordingClient {
       res = await fetch(`https://${server}${path}`, {
         method: "PUT",
         headers: { "content-type": "application/octet-stream", authorization: this.api.authorization("PUT", path, bytes) },
-        body: bytes, tls: this.api.tls, signal: AbortSignal.timeout(PART_TIMEOUT_MS),
+        body: bytes, tls: this.api.tls, signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (e) {
       this.api.failover(server); // the uploader retries the part; another replica takes it

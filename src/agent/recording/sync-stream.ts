@@ -99,7 +99,9 @@ export class SyncStream {
     if (head) {
       let next: number;
       try {
-        next = (await this.client.putPart(this.sid, head.n, head.bytes)).next;
+        // A replica that stopped answering (frozen, its machine gone) is given a third
+        // of sync_timeout, so the part still reaches another in time.
+        next = (await this.client.putPart(this.sid, head.n, head.bytes, Math.max(1_000, this.timeout / 3))).next;
       } catch (e) {
         // The auth service holds more or less than we think (a retry whose answer was
         // lost, or a restart): continue from the part it expects.
