@@ -1,11 +1,11 @@
 // The recording's events: one JSON object per line.
 //
-// Output and input bytes are kept exact: a chunk that is valid UTF-8 without unusual
-// control bytes is stored as a JSON string in `data` (readable with zcat | jq). Other
-// bytes are, in format version 1, base64 in `b64`; in version 2, a frame: the line
-// `{"event":"print","ms":M,"n":N}` followed by the N bytes themselves and a newline
-// (event-stream.ts walks them), so bulk output is neither a third larger nor encoded.
-// Decoding any of them gives back the original bytes. `ms` is milliseconds since the
+// Output and input bytes are kept exact. Format version 1 stored a chunk that is valid
+// UTF-8 without unusual control bytes as a JSON string in `data`, anything else as
+// base64 in `b64`; version 2 (what the agent writes) stores every chunk as a frame: the
+// line `{"event":"print","ms":M,"n":N}` followed by the N bytes themselves and a
+// newline (event-stream.ts walks them), so output is neither a third larger nor
+// encoded. Decoding any of them gives back the original bytes. `ms` is milliseconds since the
 // session started.
 
 /** The format version this code writes (session.start `version`); readers take 1 and 2. */
@@ -71,7 +71,7 @@ export function bytesLine(event: "print" | "stdin", ms: number, bytes: Uint8Arra
 }
 
 /** The `data` line of a chunk that reads as text (small, valid UTF-8, no odd control bytes); undefined otherwise. */
-export function textLine(event: "print" | "stdin", ms: number, bytes: Uint8Array): string | undefined {
+function textLine(event: "print" | "stdin", ms: number, bytes: Uint8Array): string | undefined {
   if (bytes.length > TEXT_CHECK_MAX) return undefined;
   const text = bytesAsText(bytes);
   return text === undefined ? undefined : `{"event":"${event}","ms":${ms},"data":${JSON.stringify(text)}}\n`;
