@@ -29,6 +29,10 @@ export interface Rss {
   rssMiB: number;
   anonMiB: number;
   fileMiB: number;
+  /** Proportional set size: pages shared with another process (the auth service runs the same binary file) count by share. */
+  pssMiB: number;
+  /** Unique set size: pages no other process maps (Private_Clean + Private_Dirty). */
+  ussMiB: number;
 }
 
 interface Step {
@@ -97,13 +101,13 @@ export async function run(): Promise<object> {
       date: machine.date,
       machine,
       hostward: { mode: hw.mode, source: hw.source, srcDirty: hw.srcDirty, note: hw.note },
-      setup: "auth service and one agent as separate processes on loopback; sessions are `ssh -tt node` login shells (bash -l of a plain account) (recorded: session_recording = node, the default), opened 12 at a time, each proven live by a shell round trip; RSS from /proc/<agent>/status (median of 5 readings 200 ms apart)",
+      setup: "auth service and one agent as separate processes on loopback; sessions are `ssh -tt node` login shells (bash -l of a plain account) (recorded: session_recording = node, the default), opened 12 at a time, each proven live by a shell round trip; RSS from /proc/<agent>/status, PSS and USS (Private_Clean + Private_Dirty) from /proc/<agent>/smaps_rollup (median of 5 readings 200 ms apart)",
       loadAverage1m: loadavg()[0],
       goals: { idleRssMiB: GOALS.idleMiB, perSessionMiBAt200: GOALS.perSessionMiB, sessions: STEPS[1] },
       idle,
       steps,
       afterClose: after,
-      note: "fileMiB is pages of the hostward executable (Bun's machine code and the embedded bundle): clean, shared by every hostward process on the host, and dropped first under memory pressure; anonMiB is the agent's own heap",
+      note: "fileMiB is pages of the hostward executable (Bun's machine code and the embedded bundle): clean once the file is written back, shared by every hostward process on the host running the same file (PSS counts them by share; the auth service here runs the same file), and dropped first under memory pressure; anonMiB is the agent's own heap",
       pass: {
         idle: idle.rssMiB <= GOALS.idleMiB,
         perSession: steps[0]!.perSessionMiB <= GOALS.perSessionMiB,
@@ -128,13 +132,19 @@ async function settledRss(pid: number): Promise<Rss> {
     samples.push(rssOf(pid));
     await Bun.sleep(200);
   }
-  return { rssMiB: median(samples.map((s) => s.rssMiB)), anonMiB: median(samples.map((s) => s.anonMiB)), fileMiB: median(samples.map((s) => s.fileMiB)) };
+  const m = (k: keyof Rss) => median(samples.map((s) => s[k]));
+  return { rssMiB: m("rssMiB"), anonMiB: m("anonMiB"), fileMiB: m("fileMiB"), pssMiB: m("pssMiB"), ussMiB: m("ussMiB") };
 }
 
 export function rssOf(pid: number): Rss {
   const st = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (k: string) => Number(st.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN);
-  return { rssMiB: kib("VmRSS") / 1024, anonMiB: kib("RssAnon") / 1024, fileMiB: kib("RssFile") / 1024 };
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const rolled = (k: string) => Number(rollup.match(new RegExp(`^${k}:\\s+(\\d+) kB`, "m"))?.[1] ?? NaN);
+  return {
+    rssMiB: kib("VmRSS") / 1024, anonMiB: kib("RssAnon") / 1024, fileMiB: kib("RssFile") / 1024,
+    pssMiB: rolled("Pss") / 1024, ussMiB: (rolled("Private_Clean") + rolled("Private_Dirty")) / 1024,
+  };
 }
 
 function threads(pid: number): number {
@@ -145,6 +155,7 @@ function table(r: { idle: Rss; steps: Step[]; afterClose: Rss; pass: { idle: boo
   const f = (n: number, d = 1) => n.toFixed(d);
   const rows = [
     ["idle agent RSS, MiB (anonymous / executable pages)", `${f(r.idle.rssMiB)} (${f(r.idle.anonMiB)} / ${f(r.idle.fileMiB)})`, `<= ${GOALS.idleMiB}`, r.pass.idle ? "pass" : "MISS"],
+    ["idle agent PSS / USS, MiB (auth service runs the same binary)", `${f(r.idle.pssMiB)} / ${f(r.idle.ussMiB)}`, "", "(info)"],
     ...r.steps.map((s, i) => [
       `${s.sessions} live ssh -tt sessions: RSS MiB, KiB per session (anon)`,
       `${f(s.rss.rssMiB)}, ${f(s.perSessionMiB * 1024, 0)} (${f(s.perSessionAnonMiB * 1024, 0)})`,

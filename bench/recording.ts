@@ -70,6 +70,8 @@ interface StreamSample {
   workload: Workload; mode: Mode; mibPerSec: number; cpuSeconds: number; agentCpuSeconds: number; authCpuSeconds: number;
   /** CPU of the agent's recording encoder worker thread and of the auth service's part-check worker thread. */
   encoderCpuSeconds: number; checkerCpuSeconds: number; storedBytes?: number; error?: string;
+  /** The agent's CPU by thread name (main thread "hostward", encoder "Worker", allocator "mi-scavenger", uploads "HTTP Client"…). */
+  agentThreads?: Record<string, number>;
 }
 
 function writeRandomFile(file: string): void {
@@ -97,6 +99,7 @@ async function measureStreams(hw: SplitCluster, ctl: Ctl, dir: string, randomFil
         const agent0 = cpuSeconds(hw.pids.agent);
         const auth0 = cpuSeconds(hw.pids.auth);
         const enc0 = workerCpuSeconds(hw.pids.agent);
+        const threads0 = threadCpuSeconds(hw.pids.agent);
         const chk0 = workerCpuSeconds(hw.pids.auth);
         let r: { mibPerSec: number };
         try {
@@ -111,15 +114,18 @@ async function measureStreams(hw: SplitCluster, ctl: Ctl, dir: string, randomFil
         let storedBytes: number | undefined;
         if (mode !== "off") {
           await waitUploaded(ctl);
-          const rows = await ctlJson<{ bytes: number }[]>(ctl, "recordings", "ls", "--limit", "1", "--format", "json");
-          storedBytes = rows[0]?.bytes;
+          // The stream's recording is the largest of the newest few (the mode probe's is beside it).
+          const rows = await ctlJson<{ bytes: number }[]>(ctl, "recordings", "ls", "--limit", "3", "--format", "json");
+          storedBytes = Math.max(0, ...rows.map((x) => x.bytes));
         }
         const agentCpu = cpuSeconds(hw.pids.agent) - agent0;
         const authCpu = cpuSeconds(hw.pids.auth) - auth0;
         const encCpu = workerCpuSeconds(hw.pids.agent) - enc0;
         const chkCpu = workerCpuSeconds(hw.pids.auth) - chk0;
-        log(`round ${round + 1} ${workload} ${mode}: ${r.mibPerSec.toFixed(1)} MiB/s, CPU ${agentCpu.toFixed(2)} s agent (encoder ${encCpu.toFixed(2)}), ${authCpu.toFixed(2)} s auth (checker ${chkCpu.toFixed(2)}) until the recording was durable${storedBytes ? `, stored ${storedBytes} bytes` : ""}; load ${loadavg()[0]!.toFixed(1)}`);
-        samples.push({ workload, mode, mibPerSec: r.mibPerSec, cpuSeconds: agentCpu + authCpu, agentCpuSeconds: agentCpu, authCpuSeconds: authCpu, encoderCpuSeconds: encCpu, checkerCpuSeconds: chkCpu, storedBytes });
+        const threads1 = threadCpuSeconds(hw.pids.agent);
+        const agentThreads = Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, Number((v - (threads0[k] ?? 0)).toFixed(2))]).filter(([, v]) => (v as number) > 0));
+        log(`round ${round + 1} ${workload} ${mode}: ${r.mibPerSec.toFixed(1)} MiB/s, CPU ${agentCpu.toFixed(2)} s agent (encoder ${encCpu.toFixed(2)}), ${authCpu.toFixed(2)} s auth (checker ${chkCpu.toFixed(2)}) until the recording was durable${storedBytes ? `, stored ${storedBytes} bytes` : ""}; load ${loadavg()[0]!.toFixed(1)}; agent threads ${JSON.stringify(agentThreads)}`);
+        samples.push({ workload, mode, mibPerSec: r.mibPerSec, cpuSeconds: agentCpu + authCpu, agentCpuSeconds: agentCpu, authCpuSeconds: authCpu, encoderCpuSeconds: encCpu, checkerCpuSeconds: chkCpu, storedBytes, agentThreads });
       }
     }
   }
@@ -172,8 +178,9 @@ async function waitUploaded(ctl: Ctl): Promise<void> {
 async function measureShell(t: SshTarget, ctl: Ctl) {
   await typeShellSession(t, 60_000);
   await waitUploaded(ctl);
-  const rows = await ctlJson<{ session_id: string; bytes: number; kind: string }[]>(ctl, "recordings", "ls", "--limit", "1", "--format", "json");
-  const rec = rows[0]!;
+  const rows = await ctlJson<{ session_id: string; bytes: number; kind: string }[]>(ctl, "recordings", "ls", "--limit", "5", "--format", "json");
+  // The typed session is the newest login shell (the mode probes are exec sessions).
+  const rec = rows.find((r) => r.kind === "shell") ?? rows[0]!;
   const file = join(tmpdir(), `hostward-bench-${rec.session_id}.gz`);
   const dl = await ctl("recordings", "download", rec.session_id, "--out", file);
   if (dl.code !== 0) throw new Error(`download: ${tail(dl.stderr)}`);
@@ -261,6 +268,22 @@ function table(r: ReturnType<typeof summarize> & { shell: Awaited<ReturnType<typ
     `typical shell session: ${r.shell.storedBytes} bytes stored for ${r.shell.outputBytes} bytes of output = ${r.shell.compressedPerRecordedByte} per recorded byte`,
     `one-hour recording: load ${r.seek.loadMs} ms; seek to the middle ${r.seek.seekToMiddleColdMs} ms cold, ${r.seek.seekToMiddleWarmMs} ms warm (target <= 200 ms)`,
   ].join("\n");
+}
+
+/** CPU seconds of a process's threads, summed by thread name. */
+function threadCpuSeconds(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 /** CPU seconds of a process's Worker threads (Bun names them "Worker"): the agent's encoder, the auth service's part checker. */

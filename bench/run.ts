@@ -18,6 +18,7 @@ const MODULES: Record<string, () => Promise<BenchModule>> = {
   latency: () => import("./latency.ts"),
   ha: () => import("./ha.ts"),
   store: () => import("./store.ts"),
+  console: () => import("./console.ts"),
 };
 
 async function main(args: string[]): Promise<number> {

@@ -467,8 +467,39 @@ if (pkg.version !== SSH2_VERSION) {
   process.exit(1);
 }
 
+// Patches an earlier version of this script applied, undone first, so `npm install` in a
+// checkout whose node_modules already has them (ssh2 unchanged, so not reinstalled) works.
+const SUPERSEDED = [
+  {
+    file: "../server.js",
+    patched: `      onWrite: (data) => {
+        if (isWritable(socket)) {
+          // hostward: one socket write per turn (scripts/patch-ssh2.mjs, step 3)
+          if (!socket.hostwardCorked) {
+            socket.hostwardCorked = true;
+            socket.cork();
+            process.nextTick(() => {
+              socket.hostwardCorked = false;
+              socket.uncork();
+            });
+          }
+          socket.write(data);
+        }
+      },`,
+    original: `      onWrite: (data) => {
+        if (isWritable(socket))
+          socket.write(data);
+      },`,
+  },
+];
+
 let failed = false;
 const sources = new Map();
+for (const old of SUPERSEDED) {
+  const file = lib(old.file);
+  const src = sources.get(file) ?? readFileSync(file, "utf8");
+  sources.set(file, src.includes(old.patched) ? src.replace(old.patched, () => old.original) : src);
+}
 for (const p of PATCHES) {
   const file = lib(p.file);
   const src = sources.get(file) ?? readFileSync(file, "utf8");

@@ -25,6 +25,10 @@ async function main(argv: string[]): Promise<void> {
     case "dev": return (await import("./dev/dev.ts")).runDev(rest);
     case "play": return (await import("./play/play-command.ts")).runPlay(rest, process.env);
     case "web": return (await import("./ctl/web-signin.ts")).runWeb(rest, process.env);
+    // Hidden: the -L Unix-socket relay the agent runs as a login user (unix-relay.ts).
+    case "internal":
+      if (rest[0] === "unix-connect") return (await import("./agent/forwarding/unix-relay-main.ts")).runUnixConnect(rest.slice(1));
+      throw usage(`unknown command "${cmd}"\n${USAGE}`);
     case "version":
     case "--version":
       return void console.log(`hostward ${VERSION} (commit ${gitCommit()}, bun ${Bun.version})`);

@@ -39,14 +39,17 @@ export function sftpServerPath(): string | undefined {
 
 export function loginArgv(spec: LoginSpec): string[] {
   const target = targetArgv(spec);
-  const dropped = spec.switchUser
-    ? ["setpriv", `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, "--init-groups", "--", ...target]
-    : target;
+  const dropped = spec.switchUser ? asUserArgv(spec.user, target) : target;
   // Its own session and process group either way, so that ending the session reaches
   // everything it started (and nothing the user detached with setsid).
   if (!spec.pty) return ["setsid", ...dropped];
   const chown = spec.switchUser ? ["sh", "-c", CHOWN_TTY, "hostward-login", String(spec.user.uid)] : [];
   return ["setsid", "-c", ...chown, ...dropped];
+}
+
+/** argv run as the user: their uid and gid and all their groups (initgroups), as sshd does. */
+export function asUserArgv(user: OsUser, argv: string[]): string[] {
+  return ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups", "--", ...argv];
 }
 
 function targetArgv(spec: LoginSpec): string[] {

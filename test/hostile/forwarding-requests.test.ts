@@ -84,14 +84,16 @@ test("after all that, the connection still runs a session", async () => {
   expect(out).toBe("alive\n");
 });
 
-test("a non-root login: no Unix sockets (the agent would act as root), no privileged -R ports", async () => {
+test("a non-root login: -L sockets through its relay with the same reasons, no -R sockets, no privileged -R ports", async () => {
   const user = await connect(agent.sshPort, alice, TEST_LOGIN);
   try {
-    expect(await outcome((cb) => user.openssh_forwardOutStreamLocal("/run/some.sock", cb))).toBe("refused: Unix-socket forwarding is only available to the root login on this node");
+    expect(await outcome((cb) => user.openssh_forwardOutStreamLocal("relative/sock", cb))).toBe("refused: socket path must be absolute: relative/sock");
+    expect(await outcome((cb) => user.openssh_forwardOutStreamLocal("/nonexistent/sock", cb))).toBe("refused: No such file or directory (/nonexistent/sock)");
     expect(await outcome((cb) => user.openssh_forwardInStreamLocal("/tmp/hostward-test-owned-by-root.sock", cb))).toMatch(/^refused/);
     expect(await outcome((cb) => user.forwardIn("127.0.0.1", 80, cb))).toMatch(/^refused/);
     const ev = JSON.parse(await c.ctlOk("events", "ls", "--type", "port", "--user", "alice", "--limit", "500", "--format", "json"));
     expect(ev.some((e: { reason?: string }) => e.reason === "port 80 is privileged: only the root login may listen on it")).toBe(true);
+    expect(ev.some((e: { forward_kind?: string; reason?: string }) => e.forward_kind === "remote-socket" && e.reason === "Unix-socket forwarding is only available to the root login on this node")).toBe(true);
   } finally {
     user.end();
   }

@@ -10,6 +10,7 @@ import { pipeChannel } from "./channel-pipe.ts";
 import type { Forward, ForwardChannelKind, ForwardGate, ForwardingConnection, ForwardingEnv } from "./forward-types.ts";
 import { connectTcp, connectUnix } from "./local.ts";
 import { RemoteListeners } from "./remote.ts";
+import { UnixRelays } from "./unix-relay.ts";
 
 const POLICY_KIND: Record<ForwardChannelKind, ForwardKind> = {
   "local": "local", "local-socket": "local", "remote": "remote", "remote-socket": "remote", "agent": "agent",
@@ -18,6 +19,8 @@ const POLICY_KIND: Record<ForwardChannelKind, ForwardKind> = {
 export class ConnectionForwards implements ForwardGate {
   readonly #listeners: RemoteListeners;
   readonly #agent: AgentForward;
+  /** -L to a Unix socket for a login other than root, when the agent is root: connected as that user. */
+  readonly #relays?: UnixRelays;
   readonly #live = new Set<Duplex>();
   /** Refusals without a channel to carry them (-R, -A): told on the next session's stderr. */
   readonly #notices: string[] = [];
@@ -25,6 +28,7 @@ export class ConnectionForwards implements ForwardGate {
   constructor(private readonly conn: ForwardingConnection, private readonly env: ForwardingEnv) {
     this.#listeners = new RemoteListeners(conn, env, this);
     this.#agent = new AgentForward(conn, env, this);
+    if (env.runningAsRoot && conn.osUser.uid !== 0) this.#relays = new UnixRelays(conn.osUser);
     const client = conn.client;
     client.on("tcpip", (accept, reject, info) => {
       const f = { kind: "local" as const, source: `${info.srcIP}:${info.srcPort}`, destination: `${info.destIP}:${info.destPort}` };
@@ -32,7 +36,8 @@ export class ConnectionForwards implements ForwardGate {
     });
     client.on("openssh.streamlocal", (accept, reject, info) => {
       const f = { kind: "local-socket" as const, source: "client", destination: String(info.socketPath) };
-      this.#openLocal(f, accept, reject, () => connectUnix(String(info.socketPath)));
+      const path = String(info.socketPath);
+      this.#openLocal(f, accept, reject, () => this.#relays?.connect(path) ?? connectUnix(path));
     });
     client.on("request", (accept, reject, name, info) => this.#listeners.request(name, info, accept, reject));
   }
@@ -41,7 +46,8 @@ export class ConnectionForwards implements ForwardGate {
   refusal(kind: ForwardChannelKind): string | undefined {
     const locked = this.env.guard.check(this.conn.subject);
     if (locked) return locked.reason;
-    if ((kind === "local-socket" || kind === "remote-socket") && this.env.runningAsRoot && this.conn.osUser.uid !== 0) {
+    // Binding as the user would need the listening fd back in the agent: -R stays root's.
+    if (kind === "remote-socket" && this.env.runningAsRoot && this.conn.osUser.uid !== 0) {
       return "Unix-socket forwarding is only available to the root login on this node";
     }
     return checkForward(POLICY_KIND[kind], this.conn.subject.roles, this.conn.permits)?.reason;

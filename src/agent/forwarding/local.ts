@@ -43,6 +43,13 @@ function connected(socket: Socket, target: string): Promise<Socket> {
   });
 }
 
+/** sshd's wording for an errno code (the relay reports codes), else the code itself. */
+export function errnoText(code: string): string {
+  return ERRNO_TEXT[code] ?? code;
+}
+
+export { failure as connectFailure };
+
 function failure(message: string): ConnectFailure {
   return { code: OPEN_CONNECT_FAILED, message };
 }
