@@ -39,8 +39,13 @@ const json = async (r: Replica, ...args: string[]) => {
 };
 
 /** Waits until `agent` refuses alice for the lock whose message is `message` (an ssh that fails for another reason, say a timeout under load, does not count). */
+// Refused at login ("Permission denied" after the lock's message), not a login the lock
+// arrived during and cut: only a refusal is a session.rejected event.
 const lockedOut = (agent: Agent, message: string, timeoutMs: number) =>
-  waitFor(async () => (await c.ssh(agent, alice, "root", ["true"])).stderr.includes(message), timeoutMs, `the agent to refuse alice for "${message}"`);
+  waitFor(async () => {
+    const { stderr } = await c.ssh(agent, alice, "root", ["true"]);
+    return stderr.includes(message) && stderr.includes("Permission denied");
+  }, timeoutMs, `the agent to refuse alice for "${message}"`);
 
 test("both replicas answer for one cluster: same CA pin, same nodes, same users", async () => {
   const [sa, sb] = [await json(a, "status"), await json(b, "status")];
