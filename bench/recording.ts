@@ -28,8 +28,12 @@ const BYTES = 1024 * 1024 * 1024;
 const ROUNDS = Number(process.env.HOSTWARD_BENCH_ROUNDS ?? 3);
 const MODES = ["off", "node", "node-sync"] as const;
 type Mode = (typeof MODES)[number];
-const WORKLOADS = ["zeros", "random"] as const;
-type Workload = (typeof WORKLOADS)[number];
+const ALL_WORKLOADS = ["zeros", "random"] as const;
+type Workload = (typeof ALL_WORKLOADS)[number];
+/** HOSTWARD_BENCH_WORKLOADS=random (comma-separated) runs only those workloads, for a quicker look at one. */
+const WORKLOADS: readonly Workload[] = process.env.HOSTWARD_BENCH_WORKLOADS
+  ? ALL_WORKLOADS.filter((w) => process.env.HOSTWARD_BENCH_WORKLOADS!.split(",").includes(w))
+  : ALL_WORKLOADS;
 /** The random workload cats a file of this many random bytes 1 GiB / RANDOM_FILE times (page cache, so the producer costs little). */
 const RANDOM_FILE = 256 * 1024 * 1024;
 
@@ -51,13 +55,16 @@ export async function run(): Promise<object> {
     const streams = await measureStreams(hw, ctl, dir, randomFile);
     Object.assign(load, { after: loadavg().map((l) => round(l, 2)) });
     await setMode(ctl, dir, "node", hw.target);
-    const shell = await measureShell(hw.target, ctl);
-    const seek = await measureSeek();
+    const partial = WORKLOADS.length < ALL_WORKLOADS.length;
+    // A partial run (HOSTWARD_BENCH_WORKLOADS) skips the shell and seek parts and leaves the results file alone.
+    const shell = partial ? undefined : await measureShell(hw.target, ctl);
+    const seek = partial ? undefined : await measureSeek();
     const report = { benchmark: "recording", date: machine.date, machine, loadAverage: { ...load, note: "1, 5 and 15 minute load averages (os.loadavg, as uptime prints them) before and after the streams; 2 cores shared with other engineers' builds and tests" }, hostward: { mode: hostward.mode, note: hostward.note }, ...summarize(streams), shell, seek };
-    mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-    writeFileSync(RESULTS, JSON.stringify(report, null, 2) + "\n");
+    const out = partial ? join(tmpdir(), `hostward-bench-recording-${WORKLOADS.join("-")}.json`) : RESULTS;
+    mkdirSync(join(out, ".."), { recursive: true });
+    writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
     console.log(table(report));
-    console.log(`\nwrote ${relative(process.cwd(), RESULTS) || RESULTS}`);
+    console.log(`\nwrote ${relative(process.cwd(), out) || out}`);
     return report;
   } finally {
     await hw?.stop();
@@ -256,7 +263,7 @@ function summarize(samples: StreamSample[]) {
   };
 }
 
-function table(r: ReturnType<typeof summarize> & { shell: Awaited<ReturnType<typeof measureShell>>; seek: Awaited<ReturnType<typeof measureSeek>> }): string {
+function table(r: ReturnType<typeof summarize> & { shell?: Awaited<ReturnType<typeof measureShell>>; seek?: Awaited<ReturnType<typeof measureSeek>> }): string {
   const rows = WORKLOADS.flatMap((w) => MODES.map((m) => {
     const x = r.stream.workloads[w];
     const rec = m === "off" ? undefined : m;
@@ -264,9 +271,9 @@ function table(r: ReturnType<typeof summarize> & { shell: Awaited<ReturnType<typ
   }));
   return [
     formatTable(["1 GiB exec stdout", "MiB/s", "ratio to off", "agent CPU s/GiB", "agent over off", "auth CPU s/GiB", "stored/output"], rows),
-    "",
+    ...(r.shell && r.seek ? ["",
     `typical shell session: ${r.shell.storedBytes} bytes stored for ${r.shell.outputBytes} bytes of output = ${r.shell.compressedPerRecordedByte} per recorded byte`,
-    `one-hour recording: load ${r.seek.loadMs} ms; seek to the middle ${r.seek.seekToMiddleColdMs} ms cold, ${r.seek.seekToMiddleWarmMs} ms warm (target <= 200 ms)`,
+    `one-hour recording: load ${r.seek.loadMs} ms; seek to the middle ${r.seek.seekToMiddleColdMs} ms cold, ${r.seek.seekToMiddleWarmMs} ms warm (target <= 200 ms)`] : []),
   ].join("\n");
 }
 
