@@ -89,7 +89,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage (leaked) and later removed by the sweep.");
   // Part checks (inflate + every event line) run on a worker, off this event loop.
   const partChecker = new PartChecker();
-  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }), (b) => partChecker.check(b));
+  const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }), (b) => partChecker.lend(b));
   const sweep = () => void ingest.sweep().catch((e) => log.warn("recording sweep failed", { error: e as Error }));
   const sweeper = setInterval(sweep, 10 * 60_000);
   // Once at start too: what a crash or an outage left behind is found without waiting.

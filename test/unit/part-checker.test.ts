@@ -22,9 +22,36 @@ describe("PartChecker", () => {
     }
   });
 
+  test("lending moves a whole buffer to the worker and back: same bytes, same answers, no copy", async () => {
+    const c = new PartChecker();
+    try {
+      const good = gzipMember('{"event":"print","ms":3,"data":"hi"}\n');
+      const bad = gzipMember("not json\n");
+      const [goodCopy, badCopy] = [Uint8Array.from(good), Uint8Array.from(bad)];
+      const lentBuffer = good.buffer;
+      const g = await c.lend(good);
+      expect(good.byteLength).toBe(0); // moved, not copied
+      expect(g.bytes).toEqual(goodCopy);
+      expect(g.check).toEqual(checkPart(goodCopy));
+      expect(lentBuffer.byteLength).toBe(0);
+      const b = await c.lend(bad);
+      expect(b.bytes).toEqual(badCopy);
+      expect(b.check).toEqual({ ok: false, reason: "line 1: not valid JSON" });
+      // A view into a larger buffer is copied: the rest of that buffer stays the caller's.
+      const big = new Uint8Array(goodCopy.length + 4);
+      big.set(goodCopy, 2);
+      const v = await c.lend(big.subarray(2, 2 + goodCopy.length));
+      expect(v.bytes).toEqual(goodCopy);
+      expect(big.byteLength).toBe(goodCopy.length + 4);
+    } finally {
+      c.close();
+    }
+  });
+
   test("a closed checker refuses new checks", async () => {
     const c = new PartChecker();
     c.close();
     await expect(c.check(gzipMember("x\n"))).rejects.toThrow(/closed/);
+    await expect(c.lend(gzipMember("x\n"))).rejects.toThrow(/closed/);
   });
 });

@@ -9,10 +9,11 @@ self.onmessage = (ev: MessageEvent<CheckRequest>) => {
   const { id, buf } = ev.data;
   let reply: CheckReply;
   try {
-    reply = { id, check: checkPart(new Uint8Array(buf)) };
+    reply = { id, buf, check: checkPart(new Uint8Array(buf)) };
   } catch (e) {
     // checkPart answers bad input itself; anything thrown here is our bug, reported as such.
-    reply = { id, error: (e as Error).message || String(e) };
+    reply = { id, buf, error: (e as Error).message || String(e) };
   }
-  self.postMessage(reply);
+  // The part's memory goes back to the caller, who stores it (no copy either way).
+  self.postMessage(reply, [buf]);
 };

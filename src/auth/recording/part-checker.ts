@@ -4,23 +4,34 @@
 import type { PartCheck } from "../../recording/format/part-codec.ts";
 
 export interface CheckRequest { id: number; buf: ArrayBuffer }
-export type CheckReply = { id: number; check: PartCheck; error?: undefined } | { id: number; error: string; check?: undefined };
+/** The worker hands the part's memory back with its answer (transferred, not copied). */
+export type CheckReply = { id: number; buf: ArrayBuffer } & ({ check: PartCheck; error?: undefined } | { error: string; check?: undefined });
 
-export type PartCheckFn = (bytes: Uint8Array) => Promise<PartCheck>;
+/** Checks a part; `bytes` is the same part given back (a checker may have borrowed its memory meanwhile). */
+export type PartCheckFn = (bytes: Uint8Array) => Promise<{ check: PartCheck; bytes: Uint8Array }>;
 
 export class PartChecker {
   #worker?: Worker;
   #next = 1;
-  readonly #pending = new Map<number, { resolve: (c: PartCheck) => void; reject: (e: Error) => void }>();
+  readonly #pending = new Map<number, { resolve: (r: { check: PartCheck; bytes: Uint8Array }) => void; reject: (e: Error) => void }>();
   #closed = false;
 
   /** Checks a part on the worker. The bytes are copied: the caller keeps and stores its own. */
-  check(bytes: Uint8Array): Promise<PartCheck> {
+  async check(bytes: Uint8Array): Promise<PartCheck> {
+    return (await this.lend(Uint8Array.from(bytes))).check;
+  }
+
+  /**
+   * Checks a part on the worker without copying it when `bytes` spans its whole buffer:
+   * that memory moves to the worker (the caller's view is emptied) and comes back as
+   * the answer's `bytes`. A recording part is up to 32 MiB, and every one is checked.
+   */
+  lend(bytes: Uint8Array): Promise<{ check: PartCheck; bytes: Uint8Array }> {
     if (this.#closed) return Promise.reject(new Error("the part checker is closed"));
     const id = this.#next++;
-    const buf = new ArrayBuffer(bytes.length);
-    new Uint8Array(buf).set(bytes);
-    return new Promise<PartCheck>((resolve, reject) => {
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    const buf = whole ? (bytes.buffer as ArrayBuffer) : Uint8Array.from(bytes).buffer;
+    return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
       this.#ensure().postMessage({ id, buf } satisfies CheckRequest, [buf]);
       this.#worker!.ref();
@@ -43,7 +54,7 @@ export class PartChecker {
       this.#pending.delete(ev.data.id);
       if (this.#pending.size === 0) w.unref();
       if (ev.data.error !== undefined) p.reject(new Error(`part check failed: ${ev.data.error}`));
-      else p.resolve(ev.data.check);
+      else p.resolve({ check: ev.data.check, bytes: new Uint8Array(ev.data.buf) });
     };
     w.onerror = (ev) => {
       ev.preventDefault?.();

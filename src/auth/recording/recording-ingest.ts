@@ -47,7 +47,7 @@ export class RecordingIngest {
     private readonly log: Logger, private readonly now: () => Date = () => new Date(),
     private readonly count: (problem: IngestProblem) => void = () => {},
     /** Inflates and checks a part; the auth service runs it on a worker thread (PartChecker). */
-    private readonly check: PartCheckFn = async (b) => checkPart(b)) {
+    private readonly check: PartCheckFn = async (b) => ({ check: checkPart(b), bytes: b })) {
     this.storage = withStorageErrors(storage);
   }
 
@@ -67,14 +67,15 @@ export class RecordingIngest {
     return r;
   }
 
-  putPart(serverId: string, sid: string, n: number, bytes: Uint8Array): Promise<RecordingRecord> {
+  /** `sent` may be lent to the checker (its memory moved to a worker and back): the caller must not use it afterwards. */
+  putPart(serverId: string, sid: string, n: number, sent: Uint8Array): Promise<RecordingRecord> {
     return this.#serial(sid, async () => {
       const r = await this.#own(serverId, sid);
       if (r.state === "corrupt") throw new IngestError(422, `recording is marked corrupt: ${r.reason}`);
       if (n < r.nextPart) return r;
       if (r.state === "complete") throw new IngestError(409, "recording is already complete");
       if (n > r.nextPart) throw new IngestError(409, `expected part ${r.nextPart}, got ${n}`);
-      const check = await this.check(bytes);
+      const { check, bytes } = await this.check(sent);
       if (!check.ok) {
         await this.#corrupt(r, `part ${n}: ${check.reason}`, bytes, n);
         throw new IngestError(422, `part ${n} is corrupt: ${check.reason}`);
