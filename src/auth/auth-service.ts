@@ -39,6 +39,8 @@ export interface JoinRequest {
 
 export type NodeState = "online" | "offline" | "locked";
 
+type AuditFields = Omit<AuditEvent, "uid" | "time"> & { uid?: string; time?: string };
+
 export class AuthService implements FeedFollower {
   readonly storeHealth = new StoreHealth();
   #locks = new LockIndex();
@@ -95,10 +97,12 @@ export class AuthService implements FeedFollower {
       if (stored.kind === "user" || stored.kind === "role") await tx.lock("admins");
       if (stored.kind === "user") await requireRoles(tx, stored.roles);
       await guardLastAdmin(tx, { put: stored });
-      return tx.putResource(stored);
+      const rev = await tx.putResource(stored);
+      // In the same transaction: a replica dying in between must not leave a lock without its event.
+      if (stored.kind === "lock") await tx.appendEvent(this.#event({ event: "lock.created", code: "TLK00I", user: actor, name: stored.name, target: stored.target, message: stored.message ?? "" }));
+      return rev;
     });
     await this.#published(rev);
-    if (stored.kind === "lock") await this.audit({ event: "lock.created", code: "TLK00I", user: actor, name: stored.name, target: stored.target, message: stored.message ?? "" });
     return stored;
   }
 
@@ -107,11 +111,12 @@ export class AuthService implements FeedFollower {
     const rev = await this.store.atomically(async (tx) => {
       if (kind === "user" || kind === "role") await tx.lock("admins");
       await guardLastAdmin(tx, { delete: { kind, name } });
-      return tx.deleteResource(kind, name);
+      const rev = await tx.deleteResource(kind, name);
+      if (rev !== undefined && kind === "lock") await tx.appendEvent(this.#event({ event: "lock.deleted", code: "TLK01I", user: actor, name }));
+      return rev;
     });
     if (rev === undefined) throw notFound(`${kind} ${JSON.stringify(name)} not found`);
     await this.#published(rev);
-    if (kind === "lock") await this.audit({ event: "lock.deleted", code: "TLK01I", user: actor, name });
   }
 
   activeLocks(): Lock[] {
@@ -152,20 +157,25 @@ export class AuthService implements FeedFollower {
 
   async join(req: JoinRequest): Promise<{ hostCert: string; node: NodeRecord }> {
     if (!UUID_RE.test(req.serverId)) throw badRequest("server_id must be a lowercase UUID");
-    const use = await this.store.useToken(hashToken(req.token), this.now());
-    if (!use.ok) throw unauthorized(`join token is ${use.reason === "unknown" ? "not valid" : use.reason === "used" ? "already used" : "expired"}`);
-    this.#refuseLockedNode(req.serverId);
-    const existing = await this.store.getNode(req.serverId);
-    if (existing && existing.identityKey !== req.identityKey) {
-      throw conflict(`server_id ${req.serverId} is already registered with another key; remove the node first`);
-    }
-    const node: NodeRecord = {
-      serverId: req.serverId, hostname: req.hostname, addr: req.addr, labels: req.labels,
-      identityKey: req.identityKey, hostKey: req.hostKey, joinedAt: existing?.joinedAt ?? this.now(), lastSeen: this.now(), version: req.version,
-    };
-    const hostCert = this.#hostCert(node);
-    await this.store.upsertNode(node);
-    await this.audit({ event: "node.join", code: "TJ001I", server_id: node.serverId, hostname: node.hostname, addr: node.addr });
+    // The token is used, the node stored and its event written in one transaction: a
+    // replica dying half-way leaves the token usable and no node without its event.
+    const { node, hostCert } = await this.store.atomically(async (tx) => {
+      const use = await tx.useToken(hashToken(req.token), this.now());
+      if (!use.ok) throw unauthorized(`join token is ${use.reason === "unknown" ? "not valid" : use.reason === "used" ? "already used" : "expired"}`);
+      this.#refuseLockedNode(req.serverId);
+      const existing = await tx.getNode(req.serverId);
+      if (existing && existing.identityKey !== req.identityKey) {
+        throw conflict(`server_id ${req.serverId} is already registered with another key; remove the node first`);
+      }
+      const node: NodeRecord = {
+        serverId: req.serverId, hostname: req.hostname, addr: req.addr, labels: req.labels,
+        identityKey: req.identityKey, hostKey: req.hostKey, joinedAt: existing?.joinedAt ?? this.now(), lastSeen: this.now(), version: req.version,
+      };
+      const hostCert = this.#hostCert(node);
+      await tx.upsertNode(node);
+      await tx.appendEvent(this.#event({ event: "node.join", code: "TJ001I", server_id: node.serverId, hostname: node.hostname, addr: node.addr }));
+      return { node, hostCert };
+    });
     this.log.info("node joined", { server_id: node.serverId, hostname: node.hostname });
     return { hostCert, node };
   }
@@ -207,8 +217,12 @@ export class AuthService implements FeedFollower {
     return issueUserCert(user, roles, key, ttl, this.cas.user, this.now());
   }
 
-  async audit(fields: Omit<AuditEvent, "uid" | "time"> & { uid?: string; time?: string }): Promise<void> {
-    await this.store.appendEvent({ uid: randomUUID(), time: this.now().toISOString(), ...fields } as AuditEvent);
+  async audit(fields: AuditFields): Promise<void> {
+    await this.store.appendEvent(this.#event(fields));
+  }
+
+  #event(fields: AuditFields): AuditEvent {
+    return { uid: randomUUID(), time: this.now().toISOString(), ...fields } as AuditEvent;
   }
 
   /** Our own write is in the lock index and on its way to the agents before we answer. */

@@ -1,9 +1,13 @@
 // Joining: a bad pin, a reused token and an expired one are refused on both sides;
-// `hostward dev` prints an ssh line that logs straight in.
+// `hostward dev` prints an ssh line that logs straight in; a refused join spends nothing.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { formatAuthorizedKey, generateEd25519 } from "../../src/core/ssh-key.ts";
+import { ApiClient, ApiError } from "../../src/platform/api-client.ts";
+import { readIdentity } from "../../src/platform/identity-file.ts";
 import { TestCluster } from "../helpers/cluster.ts";
 import { CLI, freePort, run, startProc } from "../helpers/process.ts";
 
@@ -76,3 +80,26 @@ test("hostward dev prints an ssh line that logs straight in, and a second run re
     rmSync(cwd, { recursive: true, force: true });
   }
 }, 90_000);
+
+test("a refused join (the server UUID is registered with another key) leaves its token unused and writes no event", async () => {
+  const caCertPem = readIdentity(c.identity).caCertPem;
+  const api = new ApiClient(c.authAddr, caCertPem);
+  const serverId = randomUUID();
+  const body = (token: string, id: string) => ({
+    token, server_id: id, hostname: "twin", addr: "127.0.0.1:3022", labels: {},
+    identity_key: formatAuthorizedKey("ssh-ed25519", generateEd25519().publicBlob, id),
+    host_key: formatAuthorizedKey("ssh-ed25519", generateEd25519().publicBlob, id), version: "test",
+  });
+  await api.request("POST", "/v1/join", body((await c.token()).token, serverId));
+  const { token } = await c.token();
+  const twin = await api.request("POST", "/v1/join", body(token, serverId)).catch((e: ApiError) => e);
+  expect(twin).toBeInstanceOf(ApiError);
+  expect((twin as ApiError).status).toBe(409);
+  expect((twin as ApiError).message).toContain("already registered with another key");
+  // The token was not spent on the refusal: it joins another node.
+  const other = randomUUID();
+  await api.request("POST", "/v1/join", body(token, other));
+  const joins = JSON.parse(await c.ctlOk("events", "ls", "--type", "node.join", "--format", "json")) as { server_id: string }[];
+  expect(joins.filter((e) => e.server_id === serverId)).toHaveLength(1);
+  expect(joins.filter((e) => e.server_id === other)).toHaveLength(1);
+});
