@@ -24,6 +24,9 @@ const OPEN_TIMEOUT_MS = 60_000;
 const OPEN_BUDGET_MS = 300_000;
 const SETTLE_MS = 3_000;
 const GOALS = { idleMiB: 45, perSessionMiB: 1 };
+/** Open-and-close rounds after the big step: RSS after each shows whether closed sessions leave memory behind. */
+const CYCLES = Number(process.env.HOSTWARD_BENCH_CYCLES ?? 6);
+const CYCLE_SESSIONS = 200;
 
 export interface Rss {
   rssMiB: number;
@@ -96,6 +99,21 @@ export async function run(): Promise<object> {
     await Promise.all(live.map((s) => s.exited));
     await Bun.sleep(SETTLE_MS * 2);
     const after = await settledRss(agent);
+    const cycles: number[] = [];
+    for (let i = 0; i < CYCLES; i++) {
+      const round: LiveSsh[] = [];
+      await forEachBounded(Array.from({ length: CYCLE_SESSIONS }), OPEN_CONCURRENCY, performance.now() + OPEN_BUDGET_MS, async () => {
+        const s = new LiveSsh(argv);
+        round.push(s);
+        await s.ready(OPEN_TIMEOUT_MS);
+      });
+      for (const s of round) s.proc.stdin.end();
+      for (const s of round) s.kill();
+      await Promise.all(round.map((s) => s.exited));
+      await Bun.sleep(SETTLE_MS);
+      cycles.push((await settledRss(agent)).rssMiB);
+      log(`cycle ${i + 1}: ${CYCLE_SESSIONS} sessions opened and closed, RSS ${cycles.at(-1)!.toFixed(1)} MiB`);
+    }
     const report = {
       benchmark: "agent-memory",
       date: machine.date,
@@ -107,6 +125,8 @@ export async function run(): Promise<object> {
       idle,
       steps,
       afterClose: after,
+      // A leak grows with every round; a heap that keeps its pages for reuse levels off.
+      cycles: { sessionsPerCycle: CYCLE_SESSIONS, rssMiBAfterEach: cycles, growthOverLastHalfMiB: cycles.length > 1 ? cycles.at(-1)! - cycles[Math.floor(cycles.length / 2)]! : 0 },
       note: "fileMiB is pages of the hostward executable (Bun's machine code and the embedded bundle): clean once the file is written back, shared by every hostward process on the host running the same file (PSS counts them by share; the auth service here runs the same file), and dropped first under memory pressure; anonMiB is the agent's own heap",
       pass: {
         idle: idle.rssMiB <= GOALS.idleMiB,
@@ -151,7 +171,7 @@ function threads(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/^Threads:\s+(\d+)/m)?.[1] ?? NaN);
 }
 
-function table(r: { idle: Rss; steps: Step[]; afterClose: Rss; pass: { idle: boolean; perSession: boolean; sessions: boolean } }): string {
+function table(r: { idle: Rss; steps: Step[]; afterClose: Rss; cycles: { sessionsPerCycle: number; rssMiBAfterEach: number[] }; pass: { idle: boolean; perSession: boolean; sessions: boolean } }): string {
   const f = (n: number, d = 1) => n.toFixed(d);
   const rows = [
     ["idle agent RSS, MiB (anonymous / executable pages)", `${f(r.idle.rssMiB)} (${f(r.idle.anonMiB)} / ${f(r.idle.fileMiB)})`, `<= ${GOALS.idleMiB}`, r.pass.idle ? "pass" : "MISS"],
@@ -164,6 +184,7 @@ function table(r: { idle: Rss; steps: Step[]; afterClose: Rss; pass: { idle: boo
     ]),
     ...r.steps.map((s) => [`agent CPU to open ${s.sessions} (total), s; wall s`, `${f(s.agentCpuSecondsToOpen)}; ${f(s.openSeconds)}`, "", "(info)"]),
     ["after all closed: RSS MiB (anonymous)", `${f(r.afterClose.rssMiB)} (${f(r.afterClose.anonMiB)})`, "", "(info)"],
+    [`then ${r.cycles.rssMiBAfterEach.length} rounds of ${r.cycles.sessionsPerCycle} opened and closed: RSS MiB after each`, r.cycles.rssMiBAfterEach.map((v) => f(v, 0)).join(", "), "", "(info)"],
   ];
   return formatTable(["agent memory", "hostward", "goal", "result"], rows);
 }
