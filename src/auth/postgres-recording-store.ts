@@ -2,20 +2,35 @@
 // bookkeeping as JSON (a handful of entries per session).
 import type { SQL } from "bun";
 import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "./recording/recording-store.ts";
+import { decodeRecording } from "./store-rows.ts";
 
 export class PostgresRecordingStore implements RecordingStore {
   constructor(private readonly q: SQL) {}
 
   async getRecording(sessionId: string): Promise<RecordingRecord | undefined> {
     const [row] = await this.q`SELECT data FROM recordings WHERE session_id = ${sessionId}`;
-    return row ? decode(row.data) : undefined;
+    return row ? decodeRecording(row.data) : undefined;
   }
 
-  async putRecording(r: RecordingRecord): Promise<void> {
-    await this.q`INSERT INTO recordings (session_id, server_id, "user", state, started_at, data)
-      VALUES (${r.sessionId}, ${r.serverId}, ${r.user}, ${r.state}, ${r.startedAt.getTime()}, ${JSON.stringify(r)})
-      ON CONFLICT (session_id) DO UPDATE SET server_id = excluded.server_id, "user" = excluded."user", state = excluded.state,
-        started_at = excluded.started_at, data = excluded.data`;
+  async putRecording(r: RecordingRecord, expectVersion?: number): Promise<boolean> {
+    const data = JSON.stringify(r);
+    if (expectVersion === undefined) {
+      await this.q`INSERT INTO recordings (session_id, server_id, "user", state, started_at, data)
+        VALUES (${r.sessionId}, ${r.serverId}, ${r.user}, ${r.state}, ${r.startedAt.getTime()}, ${data})
+        ON CONFLICT (session_id) DO UPDATE SET server_id = excluded.server_id, "user" = excluded."user", state = excluded.state,
+          started_at = excluded.started_at, data = excluded.data`;
+      return true;
+    }
+    // The version is read and compared in the row's own update: two replicas cannot both pass.
+    const rows = expectVersion === 0
+      ? await this.q`INSERT INTO recordings (session_id, server_id, "user", state, started_at, data)
+          VALUES (${r.sessionId}, ${r.serverId}, ${r.user}, ${r.state}, ${r.startedAt.getTime()}, ${data})
+          ON CONFLICT (session_id) DO UPDATE SET server_id = excluded.server_id, "user" = excluded."user", state = excluded.state,
+            started_at = excluded.started_at, data = excluded.data
+          WHERE coalesce((recordings.data::jsonb->>'version')::int, 0) = 0 RETURNING session_id`
+      : await this.q`UPDATE recordings SET server_id = ${r.serverId}, "user" = ${r.user}, state = ${r.state}, started_at = ${r.startedAt.getTime()}, data = ${data}
+          WHERE session_id = ${r.sessionId} AND coalesce((data::jsonb->>'version')::int, 0) = ${expectVersion} RETURNING session_id`;
+    return rows.length > 0;
   }
 
   async listRecordings(q: RecordingQuery): Promise<RecordingRecord[]> {
@@ -26,7 +41,7 @@ export class PostgresRecordingStore implements RecordingStore {
     if (q.serverId) where.push(`server_id = ${arg(q.serverId)}`);
     if (q.state) where.push(`state = ${arg(q.state)}`);
     const text = `SELECT data FROM recordings ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ${arg(q.limit)}`;
-    return (await this.q.unsafe(text, args)).map((r: { data: string }) => decode(r.data));
+    return (await this.q.unsafe(text, args)).map((r: { data: string }) => decodeRecording(r.data));
   }
 
   async deleteRecording(sessionId: string): Promise<boolean> {
@@ -52,11 +67,6 @@ export class PostgresRecordingStore implements RecordingStore {
     const rows = serverId
       ? await this.q`SELECT data FROM recordings WHERE state = 'open' AND server_id = ${serverId}`
       : await this.q`SELECT data FROM recordings WHERE state = 'open'`;
-    return rows.map((r: { data: string }) => decode(r.data));
+    return rows.map((r: { data: string }) => decodeRecording(r.data));
   }
-}
-
-function decode(data: string): RecordingRecord {
-  const r = JSON.parse(data);
-  return { ...r, startedAt: new Date(r.startedAt), updatedAt: new Date(r.updatedAt), ...(r.completedAt ? { completedAt: new Date(r.completedAt) } : {}) };
 }

@@ -3,6 +3,7 @@
 import type { Database } from "bun:sqlite";
 import type { RecordingQuery, RecordingRecord, RecordingStore, RecordingUsage } from "./recording/recording-store.ts";
 import type { SqliteGate } from "./sqlite-gate.ts";
+import { decodeRecording } from "./store-rows.ts";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS recordings (session_id TEXT PRIMARY KEY, server_id TEXT NOT NULL, user TEXT NOT NULL,
@@ -20,14 +21,25 @@ export class SqliteRecordingStore implements RecordingStore {
   getRecording(sessionId: string): Promise<RecordingRecord | undefined> {
     return this.gate(() => {
       const row = this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE session_id = ?").get(sessionId);
-      return row ? decode(row.data) : undefined;
+      return row ? decodeRecording(row.data) : undefined;
     });
   }
 
-  putRecording(r: RecordingRecord): Promise<void> {
+  putRecording(r: RecordingRecord, expectVersion?: number): Promise<boolean> {
     return this.gate(() => {
-      this.db.query("INSERT OR REPLACE INTO recordings (session_id, server_id, user, state, started_at, data) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(r.sessionId, r.serverId, r.user, r.state, r.startedAt.getTime(), JSON.stringify(r));
+      const values = [r.sessionId, r.serverId, r.user, r.state, r.startedAt.getTime(), JSON.stringify(r)] as const;
+      if (expectVersion === undefined) {
+        this.db.query("INSERT OR REPLACE INTO recordings (session_id, server_id, user, state, started_at, data) VALUES (?, ?, ?, ?, ?, ?)").run(...values);
+        return true;
+      }
+      const onlyAt = "WHERE coalesce(json_extract(recordings.data, '$.version'), 0) = ?";
+      const res = expectVersion === 0
+        ? this.db.query(`INSERT INTO recordings (session_id, server_id, user, state, started_at, data) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (session_id) DO UPDATE SET server_id = excluded.server_id, user = excluded.user, state = excluded.state,
+            started_at = excluded.started_at, data = excluded.data ${onlyAt}`).run(...values, expectVersion)
+        : this.db.query(`UPDATE recordings SET server_id = ?, user = ?, state = ?, started_at = ?, data = ? WHERE session_id = ? AND
+            coalesce(json_extract(recordings.data, '$.version'), 0) = ?`).run(values[1], values[2], values[3], values[4], values[5], values[0], expectVersion);
+      return res.changes > 0;
     });
   }
 
@@ -39,7 +51,7 @@ export class SqliteRecordingStore implements RecordingStore {
       if (q.serverId) { where.push("server_id = ?"); args.push(q.serverId); }
       if (q.state) { where.push("state = ?"); args.push(q.state); }
       const sql = `SELECT data FROM recordings ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY started_at DESC LIMIT ?`;
-      return this.db.query<{ data: string }, (string | number)[]>(sql).all(...args, q.limit).map((r) => decode(r.data));
+      return this.db.query<{ data: string }, (string | number)[]>(sql).all(...args, q.limit).map((r) => decodeRecording(r.data));
     });
   }
 
@@ -73,12 +85,7 @@ export class SqliteRecordingStore implements RecordingStore {
       const rows = serverId
         ? this.db.query<{ data: string }, [string]>("SELECT data FROM recordings WHERE state = 'open' AND server_id = ?").all(serverId)
         : this.db.query<{ data: string }, []>("SELECT data FROM recordings WHERE state = 'open'").all();
-      return rows.map((r) => decode(r.data));
+      return rows.map((r) => decodeRecording(r.data));
     });
   }
-}
-
-function decode(data: string): RecordingRecord {
-  const r = JSON.parse(data);
-  return { ...r, startedAt: new Date(r.startedAt), updatedAt: new Date(r.updatedAt), ...(r.completedAt ? { completedAt: new Date(r.completedAt) } : {}) };
 }

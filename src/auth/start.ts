@@ -86,7 +86,7 @@ export async function startAuth(cfg: AuthConfig, log: Logger = createLogger(cfg.
   const storage = storageFromUrl(cfg.recordings.storage, process.env);
   await storage.check().catch((e) => log.error("recording storage is not usable yet; uploads will be retried", { storage: storage.url, error: e as Error }));
   const metrics = new Metrics();
-  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage (leaked) and later removed by the sweep.");
+  const recordingProblems = metrics.counter("hostward_auth_recording_problems_total", "Recording evidence at risk: corrupt parts that could not be kept aside, staged objects left in storage (leaked) and later removed by the sweep, record writes dropped because another replica wrote the upload meanwhile.");
   // Part checks (inflate + every event line) run on a worker, off this event loop.
   const partChecker = new PartChecker();
   const ingest = new RecordingIngest(store.recordings, storage, (f) => svc.audit(f), log.child({ component: "recordings" }), () => new Date(), (problem) => recordingProblems({ problem }), (b) => partChecker.lend(b));

@@ -454,6 +454,26 @@ export function storeSuite(name: string, backend: Backend): void {
       expect(await r.deleteRecording("s2")).toBe(true);
       expect(await r.deleteRecording("s2")).toBe(false);
     }));
+
+    test("a versioned write lands only on the version it read, across instances; the first open wins", () => withStores(async (s, replicas) => {
+      const [a, b] = [replicas[0]!.recordings, replicas.at(-1)!.recordings];
+      // Two replicas open the same upload at once: exactly one creates it.
+      const opened = await Promise.all([a.putRecording(rec("v1", N1, 1, { version: 1 }), 0), b.putRecording(rec("v1", N1, 1, { version: 1 }), 0)]);
+      expect(opened.filter(Boolean)).toHaveLength(1);
+      // Both read version 1; b stores part 1 (version 2), then a's late write of the same read is refused.
+      expect(await b.putRecording(rec("v1", N1, 1, { nextPart: 2, bytes: 10, version: 2 }), 1)).toBe(true);
+      expect(await a.putRecording(rec("v1", N1, 1, { nextPart: 2, bytes: 7, version: 2 }), 1)).toBe(false);
+      expect(await s.recordings.getRecording("v1")).toMatchObject({ nextPart: 2, bytes: 10, version: 2 });
+      // A record written before versions (none stored) counts as version 0.
+      await a.putRecording(rec("old", N1, 2));
+      expect(await b.putRecording(rec("old", N1, 2, { nextPart: 2, version: 1 }), 1)).toBe(false);
+      expect(await b.putRecording(rec("old", N1, 2, { nextPart: 2, version: 1 }), 0)).toBe(true);
+      // Racing writers of one version: exactly one lands.
+      const raced = await Promise.all(replicas.map((x, i) => x.recordings.putRecording(rec("old", N1, 2, { nextPart: 3, bytes: i, version: 2 }), 1)));
+      expect(raced.filter(Boolean)).toHaveLength(1);
+      expect(await b.putRecording(rec("none", N1, 3, { version: 5 }), 4)).toBe(false);
+      expect(await s.recordings.getRecording("none")).toBeUndefined();
+    }));
   });
 }
 

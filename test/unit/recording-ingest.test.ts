@@ -1,6 +1,6 @@
 // The auth service's ingest with a moving clock: abandoned uploads are finished as
 // interrupted (or dropped when empty), and parts arrive in order, exactly once, even
-// when the replica taking them dies between two of its writes.
+// when the replica taking them dies between two of its writes or is slow with one.
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { SqliteStore } from "../../src/auth/sqlite-store.ts";
 import { createLogger } from "../../src/platform/logger.ts";
 import { FileStorage } from "../../src/auth/recording/file-storage.ts";
-import { gzipMember } from "../../src/recording/format/part-codec.ts";
-import { ABANDON_SYNC_MS, RecordingIngest } from "../../src/auth/recording/recording-ingest.ts";
+import { checkPart, gzipMember } from "../../src/recording/format/part-codec.ts";
+import { ABANDON_SYNC_MS, IngestError, RecordingIngest } from "../../src/auth/recording/recording-ingest.ts";
 import type { RecordingStore } from "../../src/auth/recording/recording-store.ts";
 import type { RecordingStorage } from "../../src/auth/recording/recording-storage.ts";
 
@@ -86,7 +86,7 @@ function mortal(store: RecordingStore, storage: RecordingStorage, at: number) {
   const s: RecordingStore = {
     getRecording: (sid) => store.getRecording(sid), listRecordings: (q) => store.listRecordings(q), usage: (d) => store.usage(d),
     openRecordings: (id) => store.openRecordings(id), deleteRecording: (sid) => write(() => store.deleteRecording(sid)),
-    putRecording: (r) => write(() => store.putRecording(r)),
+    putRecording: (r, expectVersion) => write(() => store.putRecording(r, expectVersion)),
   };
   return { store: s, storage: storageVia(storage, write), audit: (sink: (e: Record<string, unknown>) => void) => (e: Record<string, unknown>) => write(async () => sink(e)) };
 }
@@ -127,4 +127,36 @@ test("a replica that dies after any write of a part or a finish: another carries
     expect([...events.values()].filter((e) => e.event === "session.upload")).toHaveLength(1);
   }
   expect(survived).toBeGreaterThan(5);
+});
+
+test("a replica slow with a part the agent then sent through another cannot step the upload back", async () => {
+  const parts = [1, 2].map((n) => gzipMember(`{"event":"print","ms":${n},"data":"${"y".repeat(20)}"}\n`));
+  const store = SqliteStore.open(":memory:").recordings;
+  const storage = new FileStorage(join(dir, crypto.randomUUID()));
+  const quiet = createLogger("error", {}, () => {});
+  const b = new RecordingIngest(store, storage, () => {}, quiet);
+  // Replica A has read the record and holds part 1 in its check until B has stored parts 1 and 2.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let checking!: () => void;
+  const inCheck = new Promise<void>((r) => (checking = r));
+  const a = new RecordingIngest(store, storage, () => {}, quiet, () => new Date(), () => {}, async (bytes) => {
+    checking();
+    await held;
+    return { check: checkPart(bytes), bytes };
+  });
+  const sid = crypto.randomUUID();
+  await b.open({ serverId: "n1", sessionId: sid, user: "u", login: "l", kind: "shell", mode: "node", started: new Date() });
+  const late = a.putPart("n1", sid, 1, parts[0]!).catch((e: Error) => e);
+  await inCheck;
+  await b.putPart("n1", sid, 1, parts[0]!);
+  expect((await b.putPart("n1", sid, 2, parts[1]!)).nextPart).toBe(3);
+  release();
+  const refused = await late;
+  expect(refused).toBeInstanceOf(IngestError);
+  expect((refused as IngestError).message).toContain("another auth replica changed this recording meanwhile");
+  expect((await store.getRecording(sid))!.nextPart).toBe(3);
+  const r = await b.complete("n1", sid, 2, false);
+  expect(r.state).toBe("complete");
+  expect(Buffer.from((await storage.get(r.key))!)).toEqual(Buffer.concat(parts));
 });

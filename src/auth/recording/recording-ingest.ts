@@ -36,7 +36,7 @@ export interface OpenRequest {
 export type AuditSink = (fields: { event: string; code: string; [k: string]: unknown }) => void | Promise<void>;
 
 /** Evidence at risk, counted for the operator: a corrupt part that could not be kept aside, a staged object left behind. */
-export type IngestProblem = "corrupt_part_not_kept" | "staging_object_leaked" | "staging_object_removed";
+export type IngestProblem = "corrupt_part_not_kept" | "staging_object_leaked" | "staging_object_removed" | "record_changed_meanwhile";
 
 export class RecordingIngest {
   readonly #chains = new Map<string, Promise<unknown>>();
@@ -61,10 +61,11 @@ export class RecordingIngest {
     const r: RecordingRecord = {
       sessionId: req.sessionId, serverId: req.serverId, user: req.user, login: req.login, kind: req.kind, command: req.command,
       ...(req.truncated ? { truncated: req.truncated } : {}), mode: req.mode, startedAt: req.started, state: "open", interrupted: false, key: recordingKey(req.sessionId),
-      nextPart: 1, storageParts: [], staged: [], bytes: 0, events: 0, durationMs: 0, updatedAt: this.now(),
+      nextPart: 1, storageParts: [], staged: [], bytes: 0, events: 0, durationMs: 0, updatedAt: this.now(), version: 1,
     };
-    await this.store.putRecording(r);
-    return r;
+    // Another replica may open it at the same moment (a retried request): the first wins.
+    if (await this.store.putRecording(r, 0)) return r;
+    return this.open(req);
   }
 
   /** `sent` may be lent to the checker (its memory moved to a worker and back): the caller must not use it afterwards. */
@@ -107,7 +108,7 @@ export class RecordingIngest {
         received();
         if (stagedBytes + bytes.length >= this.storage.minPartSize) await this.#flushStaged(r);
       }
-      await this.store.putRecording(r);
+      await this.#save(r);
       return r;
     });
   }
@@ -238,7 +239,7 @@ export class RecordingIngest {
       url: `${this.storage.url.replace(/\/+$/, "")}/${r.key}`, bytes: r.bytes, events: r.events, duration_ms: r.durationMs,
       interrupted: r.interrupted, state: r.state, ...(r.reason ? { reason: r.reason } : {}),
     });
-    await this.store.putRecording(r);
+    await this.#save(r);
     this.log.info("session recording is durable", { session: r.sessionId, bytes: r.bytes, state: r.state, interrupted: r.interrupted });
     return r;
   }
@@ -279,7 +280,7 @@ export class RecordingIngest {
     await this.#storagePart(r, Buffer.concat(chunks));
     const staged = r.staged;
     r.staged = [];
-    await this.store.putRecording(r);
+    await this.#save(r);
     for (const s of staged) {
       await this.storage.delete(s.key).catch((e) => {
         this.count("staging_object_leaked");
@@ -291,11 +292,25 @@ export class RecordingIngest {
   async #storagePart(r: RecordingRecord, data: Uint8Array): Promise<void> {
     if (!r.uploadId) {
       r.uploadId = await this.storage.createUpload(r.key);
-      await this.store.putRecording(r);
+      await this.#save(r);
     }
     const n = r.storageParts.length + 1;
     const etag = await this.storage.uploadPart(r.key, r.uploadId, n, data);
     r.storageParts.push({ n, etag, size: data.length });
+  }
+
+  /**
+   * Writes the record back only if nobody wrote it since it was read: a replica that was
+   * slow (a part it took timed out at the agent, which sent it on to another) must not
+   * step the upload back to where it was when it read it.
+   */
+  async #save(r: RecordingRecord): Promise<void> {
+    const read = r.version ?? 0;
+    r.version = read + 1;
+    if (await this.store.putRecording(r, read)) return;
+    this.count("record_changed_meanwhile");
+    this.log.warn("recording record changed by another replica meanwhile; this write is dropped", { session: r.sessionId });
+    throw new IngestError(409, "another auth replica changed this recording meanwhile; send the part again");
   }
 
   async #own(serverId: string, sid: string): Promise<RecordingRecord> {

@@ -49,6 +49,8 @@ export interface RecordingRecord {
   durationMs: number;
   updatedAt: Date;
   completedAt?: Date;
+  /** How many times the record was written (absent on records written before versions: 0). */
+  version?: number;
 }
 
 export interface RecordingQuery {
@@ -67,7 +69,12 @@ export interface RecordingUsage {
 
 export interface RecordingStore {
   getRecording(sessionId: string): Promise<RecordingRecord | undefined>;
-  putRecording(r: RecordingRecord): Promise<void>;
+  /**
+   * Writes the record. With `expectVersion`, only if the stored one is at that version (a
+   * missing record counts as version 0): replicas that each read an upload and write it
+   * back never step it backwards — the later writer is told (false) and writes nothing.
+   */
+  putRecording(r: RecordingRecord, expectVersion?: number): Promise<boolean>;
   /** Newest first. */
   listRecordings(q: RecordingQuery): Promise<RecordingRecord[]>;
   deleteRecording(sessionId: string): Promise<boolean>;
