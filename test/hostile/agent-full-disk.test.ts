@@ -3,34 +3,31 @@
 // never exits on SQLITE_FULL or ENOSPC (nor after a restart on a full disk), never moves
 // valid parts aside as corrupt, and uploads everything once the auth service is back (10).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
-import { run, waitFor } from "../helpers/process.ts";
+import { addAgentOnSmallDisk, type SmallDiskAgent } from "../helpers/small-disk.ts";
+import { waitFor } from "../helpers/process.ts";
 import { playEvents, recordingsOf, waitForRecordings } from "../helpers/recordings.ts";
 
 let c: TestCluster;
 let agent: Agent;
 let alice: SshUser;
 let mountPoint = "";
+let disk: SmallDiskAgent | undefined;
 
 beforeAll(async () => {
   c = new TestCluster();
   await c.startAuth();
-  mountPoint = join(c.dir, "agent1"); // the first agent's data_dir
-  mkdirSync(mountPoint, { recursive: true });
-  const m = await run(["mount", "-t", "tmpfs", "-o", "size=20m,mode=0700", "tmpfs", mountPoint]);
-  expect(m.code).toBe(0); // tests run as root (CI too)
-  agent = await c.addAgent(`[recording]\nmin_free = "4MiB"`);
-  expect(agent.dir).toBe(mountPoint);
+  disk = await addAgentOnSmallDisk(c, "20m", `[recording]\nmin_free = "4MiB"`);
+  ({ agent, mountPoint } = disk);
   await c.createRole("rec", `[allow]\nlogins = ["root"]`);
   alice = await c.addUser("alice", ["rec"]);
   await c.writeKnownHosts();
 }, 60_000);
 
 afterAll(async () => {
-  await agent?.stop("SIGKILL");
-  if (mountPoint) await run(["umount", "-l", mountPoint]);
+  await disk?.release();
   await c.close();
 });
 

@@ -3,9 +3,10 @@
 // audit events are held in memory, the agent never exits, and once the auth service is
 // back every event arrives exactly once; with room again agent.db takes events again.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, rmSync, statfsSync } from "node:fs";
+import { rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
+import { addAgentOnSmallDisk, type SmallDiskAgent } from "../helpers/small-disk.ts";
 import { run, waitFor } from "../helpers/process.ts";
 
 // Real processes on a shared 2-core machine.
@@ -15,16 +16,13 @@ let c: TestCluster;
 let agent: Agent;
 let alice: SshUser;
 let mountPoint = "";
+let disk: SmallDiskAgent | undefined;
 
 beforeAll(async () => {
   c = new TestCluster();
   await c.startAuth();
-  mountPoint = join(c.dir, "agent1"); // the first agent's data_dir
-  mkdirSync(mountPoint, { recursive: true });
-  const m = await run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", mountPoint]);
-  expect(m.code).toBe(0); // tests run as root (CI too)
-  agent = await c.addAgent();
-  expect(agent.dir).toBe(mountPoint);
+  disk = await addAgentOnSmallDisk(c, "8m");
+  ({ agent, mountPoint } = disk);
   // Not recorded: the spool would share the full disk; this test is about agent.db alone.
   await c.createRole("ssh", `[allow]\nlogins = ["root"]\n[options.record_session]\nssh = false`);
   alice = await c.addUser("alice", ["ssh"]);
@@ -32,8 +30,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await agent?.stop("SIGKILL");
-  if (mountPoint) await run(["umount", "-l", mountPoint]);
+  await disk?.release();
   await c.close();
 });
 

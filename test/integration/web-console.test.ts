@@ -9,7 +9,7 @@ import { TestCluster, type Agent, type SshUser } from "../helpers/cluster.ts";
 import { launchBrowser, type TestBrowser } from "../helpers/browser.ts";
 import { openLiveSession } from "../helpers/live-session.ts";
 import { CLI, ROOT, freePort, run, waitFor } from "../helpers/process.ts";
-import { waitForRecordings } from "../helpers/recordings.ts";
+import { recordingsOf, type RecordingRow } from "../helpers/recordings.ts";
 
 let c: TestCluster;
 let agent: Agent;
@@ -196,7 +196,12 @@ describe("recording player", () => {
   test("a recorded session plays: pause, seek back and forth, speed, restart at the end, #t= links", async () => {
     const r = await c.ssh(agent, dave, "root", ["printf 'first-line\\n'; sleep 2; printf 'second-line\\n'; sleep 2; printf 'third-line\\n'"], { extra: ["-tt"] });
     expect(r.code).toBe(0);
-    const [rec] = await waitForRecordings(c, "dave", 1);
+    // dave's earlier sessions (login shells) are recorded too, and may be listed first: this one is his only exec.
+    let rec: RecordingRow | undefined;
+    await waitFor(async () => {
+      rec = (await recordingsOf(c, "dave")).find((x) => x.kind === "exec" && x.state !== "uploading");
+      return rec !== undefined;
+    }, 30_000, "dave's recorded exec session", 200);
     sid = rec!.session_id;
     const page = await signedInPage();
     await page.goto(`${webUrl}/#/recordings`);
