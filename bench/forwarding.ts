@@ -2,7 +2,7 @@
 // sshd (its defaults, and limited to hostward's algorithms), measured in the same run.
 // A byte source on the node's loopback sends 1 GiB to whoever connects through the
 // tunnel; a reader on the client's side counts it. Writes bench/results/forwarding.json.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ import { negotiated, type SshTarget } from "./ssh-client.ts";
 import { ensureSshd, startSshd, type Sshd } from "./sshd.ts";
 import { median } from "./stats.ts";
 import { formatTable } from "./text-table.ts";
+import { cpuSeconds, settledCpu } from "./proc-usage.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = join(ROOT, "bench", "results", "forwarding.json");
@@ -202,25 +203,6 @@ function side(runs: Run[]): Side {
   const rates = runs.map((r) => r.mibPerSec);
   const cpu = runs.map((r) => r.serverCpuSeconds / (BYTES / 2 ** 30));
   return { mibPerSec: r2(median(rates)), runsMiBPerSec: rates.map(r2), serverCpuSecondsPerGiB: r2(median(cpu)), runsServerCpuSecondsPerGiB: cpu.map(r2) };
-}
-
-/** Reads cpu() until two readings 200 ms apart agree (at most 2 s). */
-async function settledCpu(cpu: () => number): Promise<number> {
-  let last = cpu();
-  for (let i = 0; i < 10; i++) {
-    await Bun.sleep(200);
-    const now = cpu();
-    if (now === last) return now;
-    last = now;
-  }
-  return last;
-}
-
-function cpuSeconds(pid: number, children: boolean): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-  // utime, stime (fields 14, 15); cutime, cstime (16, 17): reaped children.
-  return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / 100;
 }
 
 function ratio(a: number, b: number): number {

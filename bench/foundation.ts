@@ -1,7 +1,7 @@
 // Foundation benchmark: hostward's agent beside OpenSSH's sshd on loopback, measured in
 // the same run — login latency (`ssh node true`) and exec stdout throughput (1 GiB).
 // Writes bench/results/foundation.json and prints a table.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import { loginName } from "./login-name.ts";
 import { machineInfo } from "./machine-info.ts";
 import { loginMs, negotiated, streamThroughput, type SshTarget, type StreamResult } from "./ssh-client.ts";
 import { ensureSshd, startSshd, type Sshd } from "./sshd.ts";
+import { cpuSeconds, settledCpu } from "./proc-usage.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = join(ROOT, "bench", "results", "foundation.json");
@@ -123,25 +124,6 @@ async function interleavedStreams(targets: SshTarget[], cpu: (() => number)[]): 
     }
   }
   return results;
-}
-
-/** Reads cpu() until two readings 200 ms apart agree (at most 2 s). */
-async function settledCpu(cpu: () => number): Promise<number> {
-  let last = cpu();
-  for (let i = 0; i < 10; i++) {
-    await Bun.sleep(200);
-    const now = cpu();
-    if (now === last) return now;
-    last = now;
-  }
-  return last;
-}
-
-function cpuSeconds(pid: number, children: boolean): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
-  // utime, stime (fields 14, 15); cutime, cstime (16, 17): reaped children.
-  return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / 100;
 }
 
 function r2(x: number): number {

@@ -41,3 +41,26 @@ export function busyShare(from: { busy: number; total: number }, to: { busy: num
   const total = to.total - from.total;
   return total > 0 ? (to.busy - from.busy) / total : NaN;
 }
+
+/**
+ * CPU seconds of `pid` so far (utime + stime, fields 14 and 15 of /proc/<pid>/stat), with
+ * its reaped children's (cutime + cstime) when `children`: sshd serves each connection in
+ * a child it reaps. Clock ticks taken as 100 per second (Linux's USER_HZ).
+ */
+export function cpuSeconds(pid: number, children: boolean): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+  return (f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0)) / 100;
+}
+
+/** Reads cpu() until two readings 200 ms apart agree (at most 2 s): a process that just finished a transfer may still be accounting it. */
+export async function settledCpu(cpu: () => number): Promise<number> {
+  let last = cpu();
+  for (let i = 0; i < 10; i++) {
+    await Bun.sleep(200);
+    const now = cpu();
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
