@@ -1,12 +1,14 @@
 // Recording endpoints answer what happened: a person on a node-only endpoint is 403,
 // a malformed session id 400, only a storage failure 503 (logged with its stack); a
-// corrupt part that cannot be kept aside is logged and counted, not swallowed.
+// corrupt part that cannot be kept aside is logged and counted, not swallowed; a gzip
+// bomb is refused before it is inflated.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { decodeOpenSshPrivateKey } from "../../src/core/openssh-private-key.ts";
 import { parseAuthorizedKeyLine } from "../../src/core/ssh-key.ts";
+import { sizeMember } from "../../src/recording/format/gzip-members.ts";
 import { gzipMember } from "../../src/recording/format/part-codec.ts";
 import { ApiClient, ApiError } from "../../src/platform/api-client.ts";
 import { readIdentity } from "../../src/platform/identity-file.ts";
@@ -78,6 +80,20 @@ test("a staging object no upload refers to is found at start, logged, counted an
   const metrics = await (await fetch(`http://127.0.0.1:${c.authDiagPort}/metrics`)).text();
   expect(metrics).toContain('hostward_auth_recording_problems_total{problem="staging_object_removed"} 1');
 }, 60_000);
+
+test("a gzip bomb of a part (512 MiB of zeros in 0.5 MB) is refused with 422 before the auth service inflates it", async () => {
+  const api = nodeApi(agent, c.authAddr);
+  const sid = randomUUID();
+  expect((await status(api, "PUT", `/v1/recordings/${sid}`, meta)).status).toBe(200);
+  const bomb = sizeMember(Bun.gzipSync(new Uint8Array(512 << 20), { level: 9 }));
+  const rss = () => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${c.auth.proc.pid}/status`, "utf8"))![1]) / 1024;
+  const before = rss();
+  const r = await status(api, "PUT", `/v1/recordings/${sid}/parts/1`, undefined, bomb);
+  expect(r.status).toBe(422);
+  expect(r.error).toContain("inflates to more than 128 MiB");
+  expect(rss() - before).toBeLessThan(64); // MiB: the 512 MiB were never allocated
+  expect((await status(api, "GET", "/v1/status")).status).toBe(200);
+});
 
 test("a storage failure is 503 with a logged stack; a corrupt part that cannot be kept aside is logged and counted", async () => {
   const api = nodeApi(agent, c.authAddr);

@@ -2,8 +2,8 @@
 // cut short. Tables of cases, one loop each.
 import { describe, expect, test } from "bun:test";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { splitMembers } from "../../src/recording/format/gzip-members.ts";
-import { checkPart, gunzipPart, gzipMember, salvageLines } from "../../src/recording/format/part-codec.ts";
+import { sizeMember, splitMembers } from "../../src/recording/format/gzip-members.ts";
+import { checkPart, gunzipPart, gzipMember, PART_RAW_MAX, salvageLines } from "../../src/recording/format/part-codec.ts";
 import { bytesLine, eventBytes, parseEventLine } from "../../src/recording/format/recording-event.ts";
 import { isSessionId } from "../../src/core/session-id.ts";
 
@@ -131,5 +131,39 @@ describe("sized gzip members", () => {
     const m = Buffer.from(gzipMember('{"event":"print","ms":1,"data":"hello world"}\n'));
     m[m.length - 9] = m[m.length - 9]! ^ 0xff;
     expect(checkPart(m).ok).toBe(false);
+  });
+});
+
+describe("a part that inflates past what an agent writes (a gzip bomb) is refused before the memory is taken", () => {
+  // 130 MiB of newlines: valid-looking events would not change the answer, the size does.
+  const big = new Uint8Array(PART_RAW_MAX + (2 << 20)).fill(0x0a);
+  const gz = Bun.gzipSync(big, { level: 9 });
+
+  test("a sized member that declares more", () => {
+    const r = checkPart(sizeMember(gz));
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining(`inflates to more than ${PART_RAW_MAX >> 20} MiB`) });
+  });
+
+  test("a sized member that declares less than it holds", () => {
+    const lie = sizeMember(gz);
+    new DataView(lie.buffer, lie.byteOffset).setUint32(lie.length - 4, 1000, true);
+    const r = checkPart(lie);
+    expect(r.ok).toBe(false);
+    expect(r.ok || r.reason).toContain("not valid gzip");
+  });
+
+  test("plain gzip without sizes (zlib's path)", () => {
+    const r = checkPart(gz);
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining(`inflates to more than ${PART_RAW_MAX >> 20} MiB`) });
+  });
+
+  test("members that add up to more, each within bounds", () => {
+    const n = 40 << 20; // one version-2 frame of 40 MiB per member
+    const head = Buffer.from(`{"event":"print","ms":1,"n":${n}}\n`);
+    const frame = Buffer.concat([head, Buffer.alloc(n), Buffer.from("\n")]);
+    const member = sizeMember(Bun.gzipSync(frame));
+    expect(checkPart(member).ok).toBe(true);
+    const r = checkPart(Buffer.concat([member, member, member, member]));
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining("inflates to more than") });
   });
 });

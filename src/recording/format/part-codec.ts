@@ -47,10 +47,19 @@ export function checkPart(bytes: Uint8Array): PartCheck {
   const members = splitMembers(bytes) ?? [bytes];
   const r = { events: 0, lastMs: 0, last: undefined as RecordingEvent | undefined, rawBytes: 0 };
   for (const m of members) {
+    const room = PART_RAW_MAX - r.rawBytes;
     let raw: Buffer;
     try {
-      raw = members.length > 1 || m !== bytes ? asBuffer(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>)) : gunzipSync(m);
+      // libdeflate sizes its output by the member's declared length (and refuses a member
+      // that inflates to more), so a declared length within bounds bounds the memory too.
+      if (members.length > 1 || m !== bytes) {
+        if (declaredSize(m) > room) return { ok: false, reason: tooLarge() };
+        raw = asBuffer(Bun.gunzipSync(m as Uint8Array<ArrayBuffer>));
+      } else {
+        raw = gunzipSync(m, { maxOutputLength: Math.max(1, room) });
+      }
     } catch (e) {
+      if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") return { ok: false, reason: tooLarge() };
       return { ok: false, reason: `not valid gzip: ${(e as Error).message}` };
     }
     if (raw.length === 0) continue;
@@ -65,6 +74,20 @@ export function checkPart(bytes: Uint8Array): PartCheck {
   }
   if (r.rawBytes === 0) return { ok: false, reason: "empty part" };
   return { ok: true, ...r };
+}
+
+/**
+ * The most a part may inflate to: the agent seals a part once it holds 64 MiB of events
+ * (plus the batch that crossed it, at most 4 MiB). A part that claims or inflates to more
+ * — a gzip bomb from a hostile node — is refused before the memory is taken.
+ */
+export const PART_RAW_MAX = 128 * 1024 * 1024;
+
+const tooLarge = () => `inflates to more than ${PART_RAW_MAX >> 20} MiB (a part holds at most 64 MiB of events and one batch)`;
+
+/** A gzip member's declared inflated size (ISIZE, its last four bytes). */
+function declaredSize(m: Uint8Array): number {
+  return m.length < 4 ? 0 : new DataView(m.buffer, m.byteOffset + m.length - 4, 4).getUint32(0, true);
 }
 
 /** A Buffer view of the same memory (Buffer.from(Uint8Array) would copy it). */
