@@ -1,7 +1,7 @@
 // PostgreSQL implementation of the SessionCommandStore: a queued or claimed command
 // NOTIFYs every replica; a claim is one conditional UPDATE, so one replica sends it.
 import type { SQL } from "bun";
-import { COMMANDS_KEPT_MS, commandOf, type CommandRow, type SessionCommand, type SessionCommandState, type SessionCommandStore } from "./session-command-store.ts";
+import { COMMANDS_KEPT_MS, commandOf, heldOf, type CommandRow, type SessionCommand, type SessionCommandState, type SessionCommandStore } from "./session-command-store.ts";
 
 /** NOTIFY channel for session commands: queued (the holder of the feed claims) or claimed (the asker looks). */
 const COMMAND_CHANNEL = "hostward_commands";
@@ -18,10 +18,14 @@ export class PostgresSessionCommandStore implements SessionCommandStore {
   }
 
   async claimCommands(nodes: readonly string[], by: string, now: Date): Promise<SessionCommand[]> {
-    if (nodes.length === 0) return [];
+    // Run on every feed poll with every node this replica holds: look at the (few, often
+    // no) pending commands first, and send only their nodes that are ours.
+    const pending = await this.q`SELECT DISTINCT node FROM session_commands WHERE state = 'pending' AND expires_at > ${now.getTime()}`;
+    const mine = heldOf(pending.map((r: { node: string }) => r.node), nodes);
+    if (mine.length === 0) return [];
     // Two replicas claiming at once queue on the row; the second no longer finds it pending.
     const rows = await this.q`UPDATE session_commands SET state = 'claimed', claimed_by = ${by}
-      WHERE state = 'pending' AND expires_at > ${now.getTime()} AND node IN (SELECT jsonb_array_elements_text(${JSON.stringify(nodes)}::text::jsonb))
+      WHERE state = 'pending' AND expires_at > ${now.getTime()} AND node IN (SELECT jsonb_array_elements_text(${JSON.stringify(mine)}::text::jsonb))
       RETURNING id, node, type, sid, reason, created_at, expires_at`;
     if (rows.length) await this.q`SELECT pg_notify(${COMMAND_CHANNEL}, ${rows[0].id})`;
     return rows.map((r: CommandRow) => commandOf(r));

@@ -44,3 +44,10 @@ export interface CommandRow { id: string; node: string; type: string; sid: strin
 export function commandOf(r: CommandRow): SessionCommand {
   return { id: r.id, node: r.node, type: r.type as SessionCommand["type"], sid: r.sid, reason: r.reason, createdAt: new Date(Number(r.created_at)), expiresAt: new Date(Number(r.expires_at)) };
 }
+
+/** The nodes of `pending` that are among `held` (a replica's feeds), each once. */
+export function heldOf(pending: readonly string[], held: readonly string[]): string[] {
+  if (pending.length === 0) return [];
+  const ours = new Set(held);
+  return [...new Set(pending.filter((n) => ours.has(n)))];
+}

@@ -1,7 +1,7 @@
 // SQLite implementation of the SessionCommandStore. One process serves a SQLite store, so
 // its commands never need another replica; the table keeps the contract the same anyway.
 import type { Database } from "bun:sqlite";
-import { COMMANDS_KEPT_MS, commandOf, type CommandRow, type SessionCommand, type SessionCommandState, type SessionCommandStore } from "./session-command-store.ts";
+import { COMMANDS_KEPT_MS, commandOf, heldOf, type CommandRow, type SessionCommand, type SessionCommandState, type SessionCommandStore } from "./session-command-store.ts";
 import type { SqliteGate } from "./sqlite-gate.ts";
 
 export class SqliteSessionCommandStore implements SessionCommandStore {
@@ -16,11 +16,16 @@ export class SqliteSessionCommandStore implements SessionCommandStore {
   }
 
   claimCommands(nodes: readonly string[], by: string, now: Date): Promise<SessionCommand[]> {
-    if (nodes.length === 0) return Promise.resolve([]);
-    return this.gate(() => this.db.query<CommandRow, [string, number, string]>(
-      `UPDATE session_commands SET state = 'claimed', claimed_by = ?
-       WHERE state = 'pending' AND expires_at > ? AND node IN (SELECT value FROM json_each(?))
-       RETURNING id, node, type, sid, reason, created_at, expires_at`).all(by, now.getTime(), JSON.stringify(nodes)).map(commandOf));
+    return this.gate(() => {
+      // Run on every feed poll with every node held: the pending commands (few, often none) first.
+      const pending = this.db.query<{ node: string }, [number]>("SELECT DISTINCT node FROM session_commands WHERE state = 'pending' AND expires_at > ?").all(now.getTime());
+      const mine = heldOf(pending.map((r) => r.node), nodes);
+      if (mine.length === 0) return [];
+      return this.db.query<CommandRow, [string, number, string]>(
+        `UPDATE session_commands SET state = 'claimed', claimed_by = ?
+         WHERE state = 'pending' AND expires_at > ? AND node IN (SELECT value FROM json_each(?))
+         RETURNING id, node, type, sid, reason, created_at, expires_at`).all(by, now.getTime(), JSON.stringify(mine)).map(commandOf);
+    });
   }
 
   withdrawCommand(id: string): Promise<SessionCommandState | undefined> {
